@@ -1,0 +1,7 @@
+// Registration functions of every subcommand; main() calls each once.
+#pragma once
+#include "harness/cli/command.hpp"
+
+namespace goodput::cli {
+Command devices_command(CLI::App& app);
+}  // namespace goodput::cli

@@ -1,0 +1,45 @@
+// The one versioned results document every command writes (results/schema/). Each update
+// rewrites the file through a temporary and a rename, so an interrupted run keeps every result
+// that finished and a reader never sees a half-written file.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/core/stats.hpp"
+
+namespace goodput {
+
+inline constexpr const char* kResultsSchema = "goodput.results";
+inline constexpr const char* kResultsSchemaVersion = "1.0.0";
+
+// meta block: tool version, git sha/dirty, argv, times, host, allow-listed environment.
+nlohmann::json make_meta(const std::string& command, const std::vector<std::string>& argv);
+nlohmann::json host_info();
+std::string iso8601_now();
+nlohmann::json to_json(const Stats& s);
+
+class ResultsWriter {
+ public:
+  // An empty path keeps the document in memory only.
+  ResultsWriter(std::string path, const std::string& command, const std::vector<std::string>& argv);
+  void set(const std::string& key, nlohmann::json value);  // devices, regime, peak_profile, ...
+  void add_result(nlohmann::json result);                  // appends and writes
+  // status: "complete", "interrupted", "failed"; stamps end_time and writes.
+  void finish(const std::string& status, const std::string& error = "");
+  const nlohmann::json& document() const { return doc_; }
+  const std::string& path() const { return path_; }
+  void write() const;
+
+ private:
+  std::string path_;
+  nlohmann::json doc_;
+};
+
+// Write JSON atomically (temporary file in the same folder, then rename). RuntimeFailure on I/O error.
+void write_json_atomic(const std::string& path, const nlohmann::json& doc);
+// Read and parse a JSON file; InputError with file and byte position on malformed input.
+nlohmann::json read_json_file(const std::string& path);
+
+}  // namespace goodput
