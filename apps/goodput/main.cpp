@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
 
   std::vector<cli::Command> commands;
   commands.push_back(cli::devices_command(app));
+  commands.push_back(cli::ledger_command(app));
 
   try {
     app.parse(argc, argv);

@@ -4,4 +4,5 @@
 
 namespace goodput::cli {
 Command devices_command(CLI::App& app);
+Command ledger_command(CLI::App& app);
 }  // namespace goodput::cli

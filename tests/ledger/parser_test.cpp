@@ -1,0 +1,153 @@
+// The event-log reader: every bad input named by file and line, deterministic handling of the
+// faults a real log has (truncated tail, out-of-order lines, unknown kinds, skewed clocks).
+#include "profiler/ledger/events.hpp"
+
+#include <gtest/gtest.h>
+
+#include "harness/core/error.hpp"
+#include "tests/ledger/test_log.hpp"
+
+using namespace goodput;
+using namespace goodput::ledger;
+using goodput::ledger::test::kT0;
+using goodput::ledger::test::LogBuilder;
+
+namespace {
+
+std::string error_of(const std::string& text, ReadOptions opt = {}) {
+  try {
+    EventReader r(opt);
+    r.read_text("log.jsonl", text);
+    r.finish();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool has_warning(const EventLog& log, const std::string& part) {
+  for (const auto& w : log.warnings)
+    if ((w.where + ": " + w.message).find(part) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST(EventParser, ReadsEveryKind) {
+  LogBuilder b;
+  b.add(0, "job_start", "\"gpus\":16,\"job\":\"llama\"")
+      .add(1, "resources_allocated", "\"gpus\":16")
+      .add(2, "attempt_start", "\"attempt\":1")
+      .phase(2, 3, "init")
+      .step(3, 4, 1)
+      .add(5, "step", "\"step\":2,\"dur\":1")
+      .save(5, 6, 2)
+      .restore(6, 7, 2)
+      .add(8, "fault", "\"cause\":\"xid\",\"layer\":\"infra\",\"ranks\":[1,5]")
+      .add(9, "attempt_end", "\"reason\":\"preempted\"")
+      .add(9, "resources_released")
+      .add(10, "job_end", "\"status\":\"ok\"");
+  const auto log = b.parse();
+  EXPECT_EQ(log.events_total, 16u);
+  EXPECT_EQ(log.events.size(), 16u);
+  EXPECT_EQ(log.warnings_total, 0u);
+  EXPECT_EQ(log.events.front().kind, Kind::kJobStart);
+  EXPECT_EQ(log.events.front().step, 16);  // gpus
+  EXPECT_DOUBLE_EQ(log.events.front().t, kT0);
+  const auto& fault = log.events[12];  // sorted by time: the event at t = 8
+  EXPECT_EQ(fault.kind, Kind::kFault);
+  EXPECT_EQ(log.str(fault.name), "xid");
+  EXPECT_EQ(log.str(fault.ranks), "1,5");
+}
+
+TEST(EventParser, MalformedLineNamesFileAndLine) {
+  const std::string text = LogBuilder().add(0, "attempt_start").text() + "{\"v\":1,\"t\":1,\n" +
+                           LogBuilder().add(2, "job_end").text();
+  const std::string e = error_of(text);
+  EXPECT_NE(e.find("log.jsonl:2"), std::string::npos) << e;
+  EXPECT_NE(e.find("--lenient"), std::string::npos) << e;
+}
+
+TEST(EventParser, LenientSkipsMalformedLinesWithAWarning) {
+  const std::string text = LogBuilder().add(0, "attempt_start").text() + "not json\n" +
+                           LogBuilder().add(2, "job_end").text();
+  ReadOptions opt;
+  opt.lenient = true;
+  EventReader r(opt);
+  r.read_text("log.jsonl", text);
+  const auto log = r.finish();
+  EXPECT_EQ(log.skipped_lines, 1u);
+  EXPECT_EQ(log.events.size(), 2u);
+  EXPECT_TRUE(has_warning(log, "log.jsonl:2"));
+}
+
+TEST(EventParser, TruncatedLastLineIsAWarningNotAnError) {
+  const std::string text = LogBuilder().add(0, "attempt_start").text() + "{\"v\":1,\"t\":17672";
+  EventReader r({});
+  r.read_text("log.jsonl", text);
+  const auto log = r.finish();
+  EXPECT_EQ(log.events.size(), 1u);
+  EXPECT_TRUE(has_warning(log, "truncated last line"));
+}
+
+TEST(EventParser, MissingOrBadFieldsAreNamed) {
+  EXPECT_NE(error_of("{\"v\":1,\"kind\":\"job_end\"}\n").find("missing field 't'"),
+            std::string::npos);
+  EXPECT_NE(error_of("{\"v\":1,\"t\":1}\n").find("missing field 'kind'"), std::string::npos);
+  EXPECT_NE(error_of("{\"v\":1,\"t\":1,\"kind\":\"step_start\"}\n").find("needs field 'step'"),
+            std::string::npos);
+  EXPECT_NE(error_of("{\"v\":1,\"t\":\"x\",\"kind\":\"job_end\"}\n").find("ISO 8601"),
+            std::string::npos);
+  EXPECT_NE(error_of("{\"v\":2,\"t\":1,\"kind\":\"job_end\"}\n").find("version 2"),
+            std::string::npos);
+  EXPECT_NE(error_of("{\"v\":1,\"t\":1,\"kind\":\"fault\",\"cause\":\"x\",\"layer\":\"gpu\"}\n")
+                .find("layer"),
+            std::string::npos);
+  EXPECT_NE(error_of("{\"v\":1,\"t\":1,\"kind\":\"step_start\",\"step\":\"3\"}\n").find("'step'"),
+            std::string::npos);
+  EXPECT_NE(error_of("[1,2]\n").find("not a JSON object"), std::string::npos);
+  EXPECT_NE(error_of("{\"v\":1,\"t\":1,\"kind\":\"job_end\"} x\n").find("log.jsonl:1"),
+            std::string::npos);
+}
+
+TEST(EventParser, UnknownKindsAreCountedAndIgnored) {
+  LogBuilder b;
+  b.add(0, "attempt_start").add(1, "gpu_temperature", "\"c\":80").add(2, "gpu_temperature");
+  const auto log = b.parse();
+  EXPECT_EQ(log.events.size(), 1u);
+  EXPECT_EQ(log.unknown_kinds.at("gpu_temperature"), 2u);
+  EXPECT_TRUE(has_warning(log, "test.jsonl:2"));
+}
+
+TEST(EventParser, OutOfOrderLinesAreSortedWithAWarning) {
+  LogBuilder b;
+  b.add(0, "attempt_start").add(20, "step_start", "\"step\":2").add(10, "step_start", "\"step\":1");
+  const auto log = b.parse();
+  ASSERT_EQ(log.events.size(), 3u);
+  EXPECT_EQ(log.events[1].step, 1);
+  EXPECT_TRUE(has_warning(log, "test.jsonl:3"));
+}
+
+TEST(EventParser, OtherRanksKeepOnlyJobLevelEvents) {
+  LogBuilder b;
+  b.add(0, "attempt_start").step(1, 2, 1).step(1.5, 2.5, 1, 3);
+  b.add(3, "fault", "\"cause\":\"x\"", 3);
+  const auto log = b.parse();
+  EXPECT_EQ(log.events_total, 6u);
+  EXPECT_EQ(log.events.size(), 4u);  // attempt_start, rank 0's step, the fault
+  ASSERT_EQ(log.skew.size(), 1u);
+  EXPECT_NEAR(log.skew[0].offset_s, 0.5, 1e-9);
+  EXPECT_NEAR(log.events.back().t, kT0 + 2.5, 1e-9);  // the fault, shifted back by the skew
+}
+
+TEST(EventParser, ParseTime) {
+  EXPECT_DOUBLE_EQ(parse_time("2026-01-01T00:00:00Z", "t"), kT0);
+  EXPECT_DOUBLE_EQ(parse_time("2026-01-01T01:00:00.5+01:00", "t"), kT0 + 0.5);
+  EXPECT_DOUBLE_EQ(parse_time("1767225600.25", "t"), kT0 + 0.25);
+  EXPECT_THROW(parse_time("yesterday", "--from"), InputError);
+  EXPECT_EQ(format_utc(kT0 + 0.5), "2026-01-01T00:00:00.500Z");
+}
+
+TEST(EventParser, MissingFileIsAnInputError) {
+  EXPECT_THROW(read_event_logs({"/nonexistent/events.jsonl"}, {}), InputError);
+}
