@@ -1,0 +1,157 @@
+#include "profiler/analyze/classify.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "harness/core/error.hpp"
+
+namespace goodput::analyze {
+namespace {
+
+struct BuiltIn {
+  KernelClass cls;
+  const char* pattern;
+};
+
+// First match wins. Attention before GEMM: fused attention kernels often carry "gemm" in names.
+const BuiltIn kBuiltIn[] = {
+    {KernelClass::kMemcpy, "^Memcpy"},
+    {KernelClass::kMemset, "^Memset"},
+    // NCCL, and collectives outside NCCL: PyTorch symmetric memory, vLLM custom all-reduce.
+    {KernelClass::kCommunication, "^nccl|ncclKernel|ncclDevKernel"},
+    {KernelClass::kCommunication,
+     "multimem_(all_reduce|all_gather|reduce_scatter|one_shot)|(one|two)_shot_all_reduce|"
+     "cross_device_reduce|nvshmemi?_|all_to_all_kernel|msccl"},
+    {KernelClass::kAttention,
+     "flash_fwd|flash_bwd|flash::|[Ff]lash[Aa]ttn|fmha|FMHA|_attention_kernel|attn_fwd|attn_bwd|"
+     "paged_attention|sdpa|cudnn_mha|[Mm]ulti[Hh]ead[Aa]ttention|xformers"},
+    {KernelClass::kGemm,
+     "gemm|GEMM|Gemm|gemv|wgmma|nvjet|cublas|cutlass.*tensorop|xmma|^bmm_|"
+     "scudnn|implicit_convolve|splitKreduce"},
+};
+
+const char* const kClassNames[] = {"communication", "memcpy",    "memset",
+                                   "gemm",          "attention", "other"};
+
+std::regex compile(const std::string& pattern, const std::string& where) {
+  try {
+    return std::regex(pattern, std::regex::ECMAScript | std::regex::optimize);
+  } catch (const std::regex_error& e) {
+    throw InputError(where + ": bad regex \"" + pattern + "\": " + e.what());
+  }
+}
+
+}  // namespace
+
+const char* to_string(KernelClass c) {
+  return kClassNames[static_cast<int>(c)];
+}
+
+KernelClass kernel_class_from_string(const std::string& s) {
+  for (int i = 0; i < 6; ++i)
+    if (s == kClassNames[i]) return static_cast<KernelClass>(i);
+  throw InputError("unknown kernel class \"" + s +
+                   "\" (communication, memcpy, memset, gemm, attention, other)");
+}
+
+bool is_compute(KernelClass c) {
+  return c == KernelClass::kGemm || c == KernelClass::kAttention || c == KernelClass::kOther;
+}
+
+Classifier::Classifier() {
+  for (const auto& b : kBuiltIn) add_rule(b.cls, b.pattern, false);
+}
+
+void Classifier::add_rule(KernelClass cls, const std::string& pattern, bool first) {
+  Rule r{cls, pattern, compile(pattern, "kernel rule")};
+  if (first)
+    rules_.insert(rules_.begin(), std::move(r));
+  else
+    rules_.push_back(std::move(r));
+}
+
+void Classifier::add_rules_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path + ": cannot open rules file");
+  std::vector<Rule> user;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    const auto b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos || line[b] == '#') continue;
+    const auto sp = line.find_first_of(" \t", b);
+    const std::string where = path + ":" + std::to_string(n);
+    if (sp == std::string::npos) throw InputError(where + ": expected \"<class> <regex>\"");
+    const std::string cls = line.substr(b, sp - b);
+    auto rb = line.find_first_not_of(" \t", sp);
+    auto re = line.find_last_not_of(" \t\r");
+    if (rb == std::string::npos) throw InputError(where + ": missing regex after \"" + cls + "\"");
+    KernelClass k;
+    try {
+      k = kernel_class_from_string(cls);
+    } catch (const InputError& e) {
+      throw InputError(where + ": " + e.what());
+    }
+    const std::string pat = line.substr(rb, re - rb + 1);
+    user.push_back(Rule{k, pat, compile(pat, where)});
+  }
+  // User rules come first, in file order.
+  rules_.insert(rules_.begin(), std::make_move_iterator(user.begin()),
+                std::make_move_iterator(user.end()));
+}
+
+KernelClass Classifier::classify(const std::string& name) const {
+  for (const auto& r : rules_)
+    if (std::regex_search(name, r.re)) return r.cls;
+  return KernelClass::kOther;
+}
+
+NcclName parse_nccl_name(const std::string& kernel_name) {
+  NcclName out;
+  std::string s = kernel_name.substr(0, kernel_name.find('('));
+  for (const char* prefix : {"ncclDevKernel_", "ncclKernel_"}) {
+    const auto p = s.find(prefix);
+    if (p != std::string::npos) {
+      s = s.substr(p + std::char_traits<char>::length(prefix));
+      break;
+    }
+    if (std::string(prefix) == "ncclKernel_") return out;
+  }
+  static const std::set<std::string> algos = {"RING", "TREE",          "COLLNET",      "NVLS",
+                                              "PAT",  "COLLNETDIRECT", "COLLNETCHAIN", "NVLSTREE"};
+  static const std::set<std::string> protos = {"LL", "LL128", "SIMPLE"};
+  static const std::set<std::string> reds = {"Sum",       "Prod",       "Max", "Min",
+                                             "PreMulSum", "SumPostDiv", "Avg"};
+  std::vector<std::string> tok;
+  std::stringstream ss(s);
+  for (std::string t; std::getline(ss, t, '_');) tok.push_back(t);
+  if (tok.empty()) return out;
+  out.collective = tok[0];
+  std::string rest;
+  for (std::size_t i = 1; i < tok.size(); ++i) {
+    const auto& t = tok[i];
+    if (algos.count(t)) {
+      out.algorithm = t;
+    } else if (protos.count(t)) {
+      out.protocol = t;
+    } else if (reds.count(t)) {
+      out.reduction = t;
+    } else {
+      if (!rest.empty()) rest += '_';
+      rest += t;
+    }
+  }
+  out.dtype = rest;
+  return out;
+}
+
+HtaType hta_type(const std::string& n) {
+  if (n.rfind("nccl", 0) == 0 || n.find("ncclKernel") != std::string::npos)
+    return HtaType::kCommunication;
+  if (n.rfind("Memcpy", 0) == 0 || n.rfind("Memset", 0) == 0) return HtaType::kMemory;
+  return HtaType::kComputation;
+}
+
+}  // namespace goodput::analyze

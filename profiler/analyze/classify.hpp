@@ -1,0 +1,49 @@
+// Kernel classes by name, as data: a built-in rule table (regexes, first match wins) that a user
+// file extends (its rules are tried first). NCCL kernels also get collective, algorithm, protocol
+// and dtype parsed from their names ("ncclDevKernel_AllReduce_Sum_f32_RING_LL",
+// "ncclKernel_AllReduce_RING_LL_Sum_float").
+#pragma once
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace goodput::analyze {
+
+enum class KernelClass { kCommunication, kMemcpy, kMemset, kGemm, kAttention, kOther };
+const char* to_string(KernelClass c);
+KernelClass kernel_class_from_string(const std::string& s);  // InputError on unknown
+bool is_compute(KernelClass c);
+
+struct Rule {
+  KernelClass cls;
+  std::string pattern;  // ECMAScript regex, searched anywhere in the name
+  std::regex re;
+};
+
+struct NcclName {
+  std::string collective, algorithm, protocol, dtype, reduction;
+};
+
+class Classifier {
+ public:
+  Classifier();  // built-in rules only
+  // Rules file: one rule per line, "<class> <regex>", '#' starts a comment line. Classes:
+  // communication, memcpy, memset, gemm, attention, other. InputError names file and line.
+  void add_rules_file(const std::string& path);
+  void add_rule(KernelClass cls, const std::string& pattern, bool first = true);
+  KernelClass classify(const std::string& kernel_name) const;
+  const std::vector<Rule>& rules() const { return rules_; }
+
+ private:
+  std::vector<Rule> rules_;
+};
+
+// Parse what an NCCL kernel name tells; empty fields when absent.
+NcclName parse_nccl_name(const std::string& kernel_name);
+
+// HolisticTraceAnalysis's own kernel typing (communication / memory / computation), kept apart
+// from ours so the HTA-compatible numbers match it exactly.
+enum class HtaType { kCommunication, kMemory, kComputation };
+HtaType hta_type(const std::string& kernel_name);
+
+}  // namespace goodput::analyze

@@ -1,0 +1,548 @@
+// Kineto / PyTorch-profiler Chrome-trace JSON. Handles the current schema (lower-case categories,
+// fractional-microsecond ts/dur, baseTimeNanoseconds, ac2g flows, NCCL args, "Input Dims") and the
+// 2021 one (Kernel/Operator/Runtime/Memcpy/Memset categories, "Input dims", "external id",
+// string tids). Chrome-trace ts/dur are microseconds whatever displayTimeUnit says (that field
+// only sets the viewer's display unit).
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string_view>
+
+#include "harness/core/error.hpp"
+#include "profiler/trace/json_stream.hpp"
+#include "profiler/trace/reader.hpp"
+
+namespace goodput::traceio {
+
+using namespace std::string_view_literals;
+
+NameId NameTable::intern(const std::string& s) {
+  auto it = index_.find(s);
+  if (it != index_.end()) return it->second;
+  const auto id = static_cast<NameId>(names_.size());
+  names_.push_back(s);
+  index_.emplace(s, id);
+  return id;
+}
+
+namespace {
+
+enum class Cat {
+  kKernel,
+  kMemcpy,
+  kMemset,
+  kRuntime,
+  kCpuOp,
+  kAnnotation,
+  kGpuAnnotation,
+  kFlow,
+  kOther
+};
+
+Cat category(const std::string& cat) {
+  static const std::map<std::string, Cat, std::less<>> table = {
+      {"kernel", Cat::kKernel},
+      {"Kernel", Cat::kKernel},
+      {"gpu_memcpy", Cat::kMemcpy},
+      {"Memcpy", Cat::kMemcpy},
+      {"gpu_memset", Cat::kMemset},
+      {"Memset", Cat::kMemset},
+      {"cuda_runtime", Cat::kRuntime},
+      {"Runtime", Cat::kRuntime},
+      {"cuda_driver", Cat::kRuntime},
+      {"cpu_op", Cat::kCpuOp},
+      {"Operator", Cat::kCpuOp},
+      {"user_annotation", Cat::kAnnotation},
+      {"gpu_user_annotation", Cat::kGpuAnnotation},
+      {"ac2g", Cat::kFlow},
+      {"async_cpu_to_gpu", Cat::kFlow},
+      {"async", Cat::kFlow}};
+  auto it = table.find(cat);
+  return it == table.end() ? Cat::kOther : it->second;
+}
+
+// Every arg any event kind may need; reset per event.
+struct Args {
+  std::int64_t correlation = -1, external_id = -1, bytes = -1;
+  int device = -1, stream = -1;
+  std::array<int, 3> grid{0, 0, 0}, block{0, 0, 0};
+  bool has_nccl = false;
+  NcclArgs nccl;
+  std::vector<std::vector<std::int64_t>> dims;
+  std::vector<std::string> types, concrete;
+  std::optional<double> flops;
+  void reset() {
+    correlation = external_id = bytes = -1;
+    device = stream = -1;
+    grid = block = {0, 0, 0};
+    has_nccl = false;
+    nccl = NcclArgs{};
+    dims.clear();
+    types.clear();
+    concrete.clear();
+    flops.reset();
+  }
+};
+
+class EventParser {
+ public:
+  EventParser(JsonStream& js, RankTrace& out) : js_(js), out_(out) {}
+
+  void parse_events() {
+    js_.expect('[');
+    bool first = true;
+    while (js_.more(']', first)) parse_event();
+  }
+
+ private:
+  double number() {
+    js_.read_number_text(tmp_);
+    return std::strtod(tmp_.c_str(), nullptr);
+  }
+  std::int64_t integer() {
+    js_.read_number_text(tmp_);
+    if (tmp_.find_first_of(".eE") != std::string::npos)
+      return static_cast<std::int64_t>(std::strtod(tmp_.c_str(), nullptr));
+    return std::strtoll(tmp_.c_str(), nullptr, 10);
+  }
+  // A number, or a string holding one ("1890023232"); other strings hash to a stable id.
+  std::int64_t int_or_string() {
+    const char c = js_.peek();
+    if (c == '"') {
+      js_.read_string(tmp_);
+      char* end = nullptr;
+      const long long v = std::strtoll(tmp_.c_str(), &end, 10);
+      if (!tmp_.empty() && end && *end == '\0') return v;
+      return static_cast<std::int64_t>(std::hash<std::string>{}(tmp_)&0x7fffffffffffULL);
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) return integer();
+    js_.skip_value();
+    return -1;
+  }
+  void string_or_raw(std::string& s) {
+    if (js_.peek() == '"') {
+      js_.read_string(s);
+    } else {
+      s.clear();
+      js_.read_raw(s);
+    }
+  }
+  std::string string_or_raw() {
+    std::string s;
+    string_or_raw(s);
+    return s;
+  }
+  void int3(std::array<int, 3>& v) {
+    if (js_.peek() != '[') {
+      js_.skip_value();
+      return;
+    }
+    js_.expect('[');
+    bool first = true;
+    std::size_t i = 0;
+    while (js_.more(']', first)) {
+      const auto x = integer();
+      if (i < 3) v[i] = static_cast<int>(x);
+      ++i;
+    }
+  }
+  void dims(std::vector<std::vector<std::int64_t>>& out) {
+    out.clear();
+    if (js_.peek() != '[') {
+      js_.skip_value();
+      return;
+    }
+    js_.expect('[');
+    bool first = true;
+    while (js_.more(']', first)) {
+      out.emplace_back();
+      if (js_.peek() != '[') {  // a scalar or null where a shape should be
+        js_.skip_value();
+        continue;
+      }
+      js_.expect('[');
+      bool f2 = true;
+      while (js_.more(']', f2)) {
+        if (js_.peek() == '[') {  // TensorList: keep the shape of its first element only
+          js_.skip_value();
+          continue;
+        }
+        out.back().push_back(integer());
+      }
+    }
+  }
+  void strings(std::vector<std::string>& out) {
+    out.clear();
+    if (js_.peek() != '[') {
+      js_.skip_value();
+      return;
+    }
+    js_.expect('[');
+    bool first = true;
+    while (js_.more(']', first)) out.push_back(string_or_raw());
+  }
+
+  void parse_args() {
+    js_.expect('{');
+    bool first = true;
+    while (js_.more('}', first)) {
+      js_.read_string(key_);
+      js_.expect(':');
+      const std::string_view k = key_;
+      if (k == "correlation"sv) {
+        args_.correlation = int_or_string();
+      } else if (k == "External id"sv || k == "external id"sv) {
+        args_.external_id = int_or_string();
+      } else if (k == "stream"sv) {
+        args_.stream = static_cast<int>(int_or_string());
+      } else if (k == "device"sv) {
+        args_.device = static_cast<int>(int_or_string());
+      } else if (k == "grid"sv) {
+        int3(args_.grid);
+      } else if (k == "block"sv) {
+        int3(args_.block);
+      } else if (k == "bytes"sv) {
+        args_.bytes = int_or_string();
+      } else if (k == "Collective name"sv) {
+        args_.has_nccl = true;
+        args_.nccl.collective = string_or_raw();
+      } else if (k == "dtype"sv) {
+        args_.nccl.dtype = string_or_raw();
+      } else if (k == "In msg nelems"sv) {
+        args_.has_nccl = true;
+        args_.nccl.in_nelems = int_or_string();
+      } else if (k == "Out msg nelems"sv) {
+        args_.nccl.out_nelems = int_or_string();
+      } else if (k == "Group size"sv) {
+        args_.nccl.group_size = static_cast<int>(int_or_string());
+      } else if (k == "Process Group Ranks"sv) {
+        args_.nccl.group_ranks = string_or_raw();
+      } else if (k == "Input Dims"sv || k == "Input dims"sv) {
+        dims(args_.dims);
+      } else if (k == "Input type"sv) {
+        strings(args_.types);
+      } else if (k == "Concrete Inputs"sv) {
+        strings(args_.concrete);
+      } else if (k == "flops"sv) {
+        const char c = js_.peek();
+        if (c == '-' || (c >= '0' && c <= '9'))
+          args_.flops = number();
+        else
+          js_.skip_value();
+      } else {
+        js_.skip_value();
+      }
+    }
+  }
+
+  std::int64_t time_ns(const char* field) {
+    js_.read_number_text(tmp_);
+    try {
+      return micros_text_to_ns(tmp_);
+    } catch (const std::invalid_argument&) {
+      js_.fail(std::string("event #") + std::to_string(index_) + ": bad \"" + field + "\" " + tmp_);
+    }
+  }
+
+  void parse_event() {
+    const std::uint64_t at = js_.offset();
+    if (js_.peek() != '{') js_.fail("event #" + std::to_string(index_) + " is not an object");
+    js_.expect('{');
+    ph_.clear();
+    cat_.clear();
+    name_.clear();
+    args_.reset();
+    bool has_ts = false, has_dur = false;
+    std::int64_t ts = 0, dur = 0, tid = 0;
+    bool first = true;
+    while (js_.more('}', first)) {
+      js_.read_string(key_);
+      js_.expect(':');
+      if (key_ == "ph"sv) {
+        string_or_raw(ph_);
+      } else if (key_ == "cat"sv) {
+        string_or_raw(cat_);
+      } else if (key_ == "name"sv) {
+        string_or_raw(name_);
+      } else if (key_ == "ts"sv) {
+        ts = time_ns("ts");
+        has_ts = true;
+      } else if (key_ == "dur"sv) {
+        dur = time_ns("dur");
+        has_dur = true;
+      } else if (key_ == "tid"sv) {
+        tid = int_or_string();
+      } else if (key_ == "args"sv && js_.peek() == '{') {
+        parse_args();
+      } else {
+        js_.skip_value();
+      }
+    }
+    const std::size_t idx = index_++;
+    const Cat c = category(cat_);
+    if (c == Cat::kFlow && (ph_ == "s"sv || ph_ == "f"sv || ph_ == "t"sv)) {
+      ++out_.flow_events;
+      return;
+    }
+    if (ph_ != "X"sv || c == Cat::kOther || c == Cat::kFlow) {
+      ++out_.skipped_events;
+      return;
+    }
+    auto bad = [&](const std::string& why) {
+      throw InputError(js_.path() + ": byte " + std::to_string(at) + ": event #" +
+                       std::to_string(idx) + " (\"" + name_.substr(0, 80) + "\", cat " + cat_ +
+                       "): " + why);
+    };
+    if (!has_ts) bad("missing \"ts\"");
+    if (!has_dur) bad("missing \"dur\"");
+    if (dur < 0) bad("negative duration " + std::to_string(dur) + " ns");
+    // Fields every kept event shares.
+    auto base = [&](auto& e) {
+      e.name = out_.names.intern(name_);
+      e.ts = ts;
+      e.dur = dur;
+    };
+    switch (c) {
+      case Cat::kKernel:
+      case Cat::kMemcpy:
+      case Cat::kMemset: {
+        GpuEvent g;
+        base(g);
+        g.kind = c == Cat::kKernel   ? GpuKind::kKernel
+                 : c == Cat::kMemcpy ? GpuKind::kMemcpy
+                                     : GpuKind::kMemset;
+        g.device = args_.device;
+        g.stream = args_.stream;
+        g.correlation = args_.correlation;
+        g.external_id = args_.external_id;
+        g.grid = args_.grid;
+        g.block = args_.block;
+        g.bytes = args_.bytes;
+        if (args_.has_nccl) g.nccl = args_.nccl;
+        out_.gpu.push_back(std::move(g));
+        break;
+      }
+      case Cat::kRuntime: {
+        RuntimeCall r;
+        base(r);
+        r.tid = tid;
+        r.correlation = args_.correlation;
+        r.external_id = args_.external_id;
+        out_.runtime.push_back(r);
+        break;
+      }
+      case Cat::kCpuOp:
+      case Cat::kAnnotation: {
+        CpuOp o;
+        base(o);
+        o.tid = tid;
+        o.external_id = args_.external_id;
+        o.annotation = c == Cat::kAnnotation || name_.rfind("ProfilerStep#", 0) == 0;
+        o.input_dims = std::move(args_.dims);
+        o.input_types = std::move(args_.types);
+        o.concrete_inputs = std::move(args_.concrete);
+        o.flops = args_.flops;
+        out_.ops.push_back(std::move(o));
+        break;
+      }
+      case Cat::kGpuAnnotation: {
+        GpuAnnotation a;
+        base(a);
+        a.tid = tid;
+        out_.gpu_annotations.push_back(a);
+        break;
+      }
+      default:
+        ++out_.skipped_events;
+    }
+  }
+
+  JsonStream& js_;
+  RankTrace& out_;
+  std::string ph_, cat_, name_, key_, tmp_;
+  Args args_;
+  std::size_t index_ = 0;
+};
+
+void parse_devices(const nlohmann::json& j, RankTrace& out) {
+  if (!j.is_array()) return;
+  for (const auto& d : j) {
+    if (!d.is_object()) continue;
+    DeviceProps p;
+    p.id = d.value("id", 0);
+    p.name = d.value("name", std::string());
+    p.sms = d.value("numSms", 0);
+    p.cc_major = d.value("computeMajor", 0);
+    p.cc_minor = d.value("computeMinor", 0);
+    p.total_memory = d.value("totalGlobalMem", std::uint64_t{0});
+    out.devices.push_back(p);
+  }
+}
+
+void parse_dist(const nlohmann::json& j, RankTrace& out) {
+  if (!j.is_object()) return;
+  out.dist.raw = j;
+  out.dist.rank = j.value("rank", -1);
+  out.dist.world_size = j.value("world_size", -1);
+  out.dist.backend = j.value("backend", std::string());
+  if (j.contains("nccl_version") && j["nccl_version"].is_string())
+    out.dist.nccl_version = j["nccl_version"].get<std::string>();
+}
+
+nlohmann::json small_json(JsonStream& js, const char* field) {
+  std::string raw;
+  js.read_raw(raw);
+  try {
+    return nlohmann::json::parse(raw);
+  } catch (const nlohmann::json::exception& e) {
+    js.fail(std::string("bad \"") + field + "\": " + e.what());
+  }
+}
+
+}  // namespace
+
+RankTrace read_kineto(const std::string& path) {
+  RankTrace out;
+  out.path = path;
+  out.format = "kineto";
+  JsonStream js(path);
+  EventParser events(js, out);
+  const char top = js.peek();
+  if (top == '[') {
+    events.parse_events();  // bare Chrome-trace array form
+  } else if (top == '{') {
+    js.expect('{');
+    bool first = true;
+    std::string key;
+    bool saw_events = false;
+    while (js.more('}', first)) {
+      js.read_string(key);
+      js.expect(':');
+      if (key == "traceEvents"sv) {
+        events.parse_events();
+        saw_events = true;
+      } else if (key == "deviceProperties"sv) {
+        parse_devices(small_json(js, "deviceProperties"), out);
+      } else if (key == "distributedInfo"sv) {
+        parse_dist(small_json(js, "distributedInfo"), out);
+      } else if (key == "displayTimeUnit"sv && js.peek() == '"') {
+        js.read_string(out.display_time_unit);
+      } else if (key == "baseTimeNanoseconds"sv) {
+        std::string t;
+        if (js.peek() == '"')
+          js.read_string(t);
+        else
+          js.read_number_text(t);
+        out.base_time_ns = std::strtoll(t.c_str(), nullptr, 10);
+      } else {
+        js.skip_value();
+      }
+    }
+    if (!saw_events) js.fail("no \"traceEvents\" array: not a Chrome-trace file");
+  } else if (top == '\0') {
+    js.fail("empty file");
+  } else {
+    js.fail(std::string("not JSON: starts with '") + top + "'");
+  }
+  if (!js.at_end()) js.fail("trailing data after the JSON document");
+  out.bytes = js.offset();
+  return out;
+}
+
+std::vector<TraceFormat>& formats() {
+  static std::vector<TraceFormat> f = {
+      {"kineto",
+       // The generic Chrome-trace reader: any JSON object or array that a more specific format
+       // did not claim (top-level metadata may precede "traceEvents" by far more than the head).
+       [](const std::string& head) { return !head.empty() && (head[0] == '{' || head[0] == '['); },
+       read_kineto}};
+  return f;
+}
+
+void register_format(TraceFormat f) {
+  formats().insert(formats().begin(), std::move(f));
+}
+
+namespace {
+std::string read_head(const std::string& path) {
+  JsonStream js(path);
+  std::string head;
+  // The first bytes are enough to tell formats apart; read_raw would read the whole document.
+  while (head.size() < 65536) {
+    const char c = js.peek();
+    if (c == '\0') break;
+    std::string chunk;
+    // Consume token by token through the public interface: strings and punctuation.
+    if (c == '"') {
+      js.read_string(chunk);
+      head += '"' + chunk + '"';
+    } else if (c == '{' || c == '[' || c == '}' || c == ']' || c == ':' || c == ',') {
+      js.expect(c);
+      head += c;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      js.read_number_text(chunk);
+      head += chunk;
+    } else {
+      break;
+    }
+  }
+  return head;
+}
+}  // namespace
+
+RankTrace read_trace(const std::string& path) {
+  const std::string head = read_head(path);
+  if (head.empty()) {
+    // Let the Kineto reader produce the precise error (empty file, not JSON, bad gzip).
+    return read_kineto(path);
+  }
+  for (const auto& f : formats())
+    if (f.sniff(head)) return f.read(path);
+  throw InputError(path + ": not a recognised trace format (no \"traceEvents\")");
+}
+
+std::vector<RankTrace> read_traces(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<std::string> found;
+      for (const auto& e : fs::directory_iterator(p, ec)) {
+        const std::string n = e.path().filename().string();
+        auto ends = [&](const char* s) {
+          const std::size_t l = std::strlen(s);
+          return n.size() >= l && n.compare(n.size() - l, l, s) == 0;
+        };
+        if (e.is_regular_file() && (ends(".json") || ends(".json.gz"))) found.push_back(e.path());
+      }
+      std::sort(found.begin(), found.end());
+      if (found.empty()) throw InputError(p + ": folder holds no *.json or *.json.gz trace");
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(p, ec)) {
+      files.push_back(p);
+    } else {
+      throw InputError(p + ": no such file or folder");
+    }
+  }
+  if (files.empty()) throw InputError("no trace files given");
+  std::vector<RankTrace> out;
+  for (const auto& f : files) out.push_back(read_trace(f));
+  if (out.size() > 1) {
+    // Files without distributedInfo take their position as rank.
+    for (std::size_t i = 0; i < out.size(); ++i)
+      if (out[i].dist.rank < 0) out[i].dist.rank = static_cast<int>(i);
+    std::stable_sort(out.begin(), out.end(),
+                     [](const RankTrace& a, const RankTrace& b) { return a.rank() < b.rank(); });
+    for (std::size_t i = 1; i < out.size(); ++i)
+      if (out[i].rank() == out[i - 1].rank())
+        throw InputError(out[i].path + ": rank " + std::to_string(out[i].rank()) +
+                         " is also the rank of " + out[i - 1].path);
+  }
+  return out;
+}
+
+}  // namespace goodput::traceio

@@ -1,0 +1,33 @@
+// Trace readers: one per on-disk format, chosen by sniffing the first bytes of the (uncompressed)
+// file. A new format (e.g. goodput's own tracer output) registers a TraceFormat and needs no
+// change elsewhere: analysis only sees RankTrace.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "profiler/trace/trace.hpp"
+
+namespace goodput::traceio {
+
+struct TraceFormat {
+  std::string name;
+  // Whether this reader recognises the file from its first (up to 64 KiB) uncompressed bytes.
+  std::function<bool(const std::string& head)> sniff;
+  std::function<RankTrace(const std::string& path)> read;
+};
+
+// Built-in formats, most specific first; register_format() prepends.
+std::vector<TraceFormat>& formats();
+void register_format(TraceFormat f);
+
+// Kineto / PyTorch-profiler Chrome-trace JSON (.json or .json.gz), both schemas seen in the wild.
+RankTrace read_kineto(const std::string& path);
+
+// One file: sniff and dispatch. InputError when no reader recognises it.
+RankTrace read_trace(const std::string& path);
+// Files and folders (a folder contributes its *.json and *.json.gz files, sorted); one RankTrace
+// per file, sorted by rank. InputError when nothing is found or two files claim the same rank.
+std::vector<RankTrace> read_traces(const std::vector<std::string>& paths);
+
+}  // namespace goodput::traceio

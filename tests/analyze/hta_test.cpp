@@ -1,0 +1,70 @@
+// HTA-compatible temporal breakdown and overlap against HolisticTraceAnalysis's own numbers on the
+// real traces (../shared/traces/README.md): within 0.5 percentage points.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "profiler/analyze/hta.hpp"
+#include "profiler/trace/reader.hpp"
+#include "tests/analyze/test_util.hpp"
+
+namespace goodput::analyze {
+namespace {
+
+struct Reference {
+  const char* file;
+  double idle, compute, non_compute;
+  double overlap;  // NaN: no communication
+};
+
+const Reference kReference[] = {
+    {"nccl_data.json.gz", 77.78, 17.26, 4.97, 14.31},
+    {"sampled_rank-0.json.gz", 53.56, 17.71, 28.74, 11.81},
+    {"sampled_rank-1.json.gz", 54.72, 22.57, 22.72, 20.05},
+    {"df_index_resolver.json.gz", 46.08, 35.55, 18.37, 0.00},
+    {"rank-0.Apr_03_18_51_38.1102.pt.trace.json.gz", 2.63, 96.75, 0.62, NAN},
+    {"worker0.pt.trace.json.gz", 28.76, 69.72, 1.52, NAN},
+    {"eager_trace.json.gz", 87.20, 12.02, 0.79, 0.00},
+    {"gaunernst_bert-small-uncased__1016001.json.gz", 93.50, 6.45, 0.05, NAN},
+    {"Falconsai_nsfw_image_detection__1016002.json.gz", 85.87, 14.09, 0.04, NAN},
+    {"dc3b0e7228dd_851.1752215573993169006.pt.trace.json", 85.60, 14.40, 0.00, NAN},
+};
+
+class HtaAgreement : public ::testing::TestWithParam<Reference> {};
+
+TEST_P(HtaAgreement, WithinHalfAPercentagePoint) {
+  const Reference& ref = GetParam();
+  GOODPUT_REQUIRE_TRACE(path, ref.file);
+  const auto b = hta_breakdown(traceio::read_trace(path));
+  EXPECT_NEAR(b.idle_pct, ref.idle, 0.5) << ref.file;
+  EXPECT_NEAR(b.compute_pct, ref.compute, 0.5) << ref.file;
+  EXPECT_NEAR(b.non_compute_pct, ref.non_compute, 0.5) << ref.file;
+  EXPECT_NEAR(b.idle_pct + b.compute_pct + b.non_compute_pct, 100.0, 1e-9);
+  if (std::isnan(ref.overlap)) {
+    EXPECT_FALSE(b.comm_comp_overlap_pct.has_value()) << ref.file;
+  } else {
+    ASSERT_TRUE(b.comm_comp_overlap_pct.has_value()) << ref.file;
+    EXPECT_NEAR(*b.comm_comp_overlap_pct, ref.overlap, 0.5) << ref.file;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(RealTraces, HtaAgreement, ::testing::ValuesIn(kReference),
+                         [](const auto& param_info) {
+                           std::string n = param_info.param.file;
+                           n = n.substr(0, n.find('.'));
+                           for (char& c : n)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
+
+TEST(HtaBreakdown, SpanMatchesHtaMicroseconds) {
+  GOODPUT_REQUIRE_TRACE(path, "nccl_data.json.gz");
+  const auto b = hta_breakdown(traceio::read_trace(path));
+  EXPECT_EQ(b.span_us, 435586);
+  EXPECT_EQ(b.idle_us, 338781);
+  EXPECT_EQ(b.compute_us, 75169);
+  EXPECT_TRUE(b.last_step_dropped);
+}
+
+}  // namespace
+}  // namespace goodput::analyze

@@ -1,0 +1,238 @@
+// Streaming Kineto reader: both schemas, exact times, and clear errors on bad input.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "harness/core/error.hpp"
+#include "profiler/trace/json_stream.hpp"
+#include "profiler/trace/reader.hpp"
+#include "tests/analyze/test_util.hpp"
+
+namespace goodput::traceio {
+namespace {
+
+using goodput::testing::write_temp;
+
+TEST(MicrosText, ExactNanoseconds) {
+  EXPECT_EQ(micros_text_to_ns("4458676522690.655"), 4458676522690655);
+  EXPECT_EQ(micros_text_to_ns("1712195495505772.8"), 1712195495505772800);
+  EXPECT_EQ(micros_text_to_ns("12"), 12000);
+  EXPECT_EQ(micros_text_to_ns("-3.5"), -3500);
+  EXPECT_EQ(micros_text_to_ns("1.0004"), 1000);
+  EXPECT_EQ(micros_text_to_ns("1.0005"), 1001);
+  EXPECT_EQ(micros_text_to_ns("1.5e3"), 1500000);
+  EXPECT_THROW(micros_text_to_ns("abc"), std::invalid_argument);
+}
+
+const char* kNewSchema = R"J({
+  "schemaVersion": 1,
+  "deviceProperties": [{"id": 0, "name": "NVIDIA H100 80GB HBM3", "numSms": 132,
+                        "computeMajor": 9, "computeMinor": 0, "totalGlobalMem": 85018279936}],
+  "distributedInfo": {"backend": "nccl", "rank": 3, "world_size": 8, "nccl_version": "2.21.5"},
+  "displayTimeUnit": "ms", "baseTimeNanoseconds": 1700000000000000000,
+  "traceEvents": [
+    {"ph": "X", "cat": "user_annotation", "name": "ProfilerStep#7", "pid": 1, "tid": 1,
+     "ts": 100.5, "dur": 900.25, "args": {"External id": 1}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::mm", "pid": 1, "tid": 1, "ts": 110, "dur": 20,
+     "args": {"External id": 2, "Input Dims": [[64, 128], [128, 256]],
+              "Input type": ["c10::BFloat16", "c10::BFloat16"], "flops": 4194304}},
+    {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1, "tid": 1,
+     "ts": 115.125, "dur": 5, "args": {"External id": 2, "correlation": 42}},
+    {"ph": "s", "id": 42, "pid": 1, "tid": 1, "ts": 115.125, "cat": "ac2g", "name": "ac2g"},
+    {"ph": "X", "cat": "kernel", "name": "sm90_xmma_gemm_bf16bf16", "pid": 0, "tid": 7,
+     "ts": 130.001, "dur": 10.5, "args": {"External id": 2, "device": 0, "stream": 7,
+     "correlation": 42, "grid": [4, 2, 1], "block": [128, 1, 1]}},
+    {"ph": "f", "id": 42, "pid": 0, "tid": 7, "ts": 130.001, "cat": "ac2g", "name": "ac2g", "bp": "e"},
+    {"ph": "X", "cat": "kernel", "name": "ncclDevKernel_AllReduce_Sum_bf16_RING_LL(x)",
+     "pid": 0, "tid": 20, "ts": 150, "dur": 30, "args": {"device": 0, "stream": 20,
+     "correlation": 43, "Collective name": "allreduce", "In msg nelems": 1024,
+     "Out msg nelems": 1024, "Group size": 8, "dtype": "BFloat16",
+     "Process Group Ranks": "[0, 1, 2, 3, 4, 5, 6, 7]"}},
+    {"ph": "X", "cat": "gpu_memcpy", "name": "Memcpy HtoD (Pageable -> Device)", "pid": 0,
+     "tid": 7, "ts": 190, "dur": 2, "args": {"stream": 7, "correlation": 44, "bytes": 4096}},
+    {"ph": "X", "cat": "gpu_user_annotation", "name": "## forward ##", "pid": 0, "tid": 7,
+     "ts": 130, "dur": 50, "args": {}},
+    {"ph": "X", "cat": "python_function", "name": "train.py(10): step", "pid": 1, "tid": 1,
+     "ts": 100, "dur": 1000, "args": {"Python id": 3, "escaped": "a\"b\\c\u00e9"}},
+    {"name": "process_name", "ph": "M", "pid": 1, "tid": 0, "args": {"name": "python"}}
+  ]
+})J";
+
+TEST(KinetoReader, NewSchema) {
+  for (bool gz : {false, true}) {
+    const auto t = read_trace(write_temp(kNewSchema, gz));
+    EXPECT_EQ(t.format, "kineto");
+    ASSERT_EQ(t.devices.size(), 1u);
+    EXPECT_EQ(t.devices[0].name, "NVIDIA H100 80GB HBM3");
+    EXPECT_EQ(t.devices[0].sms, 132);
+    EXPECT_EQ(t.dist.rank, 3);
+    EXPECT_EQ(t.dist.world_size, 8);
+    EXPECT_EQ(t.dist.nccl_version, "2.21.5");
+    EXPECT_EQ(t.display_time_unit, "ms");
+    EXPECT_EQ(*t.base_time_ns, 1700000000000000000);
+    ASSERT_EQ(t.gpu.size(), 3u);
+    const auto& k = t.gpu[0];
+    EXPECT_EQ(t.names[k.name], "sm90_xmma_gemm_bf16bf16");
+    EXPECT_EQ(k.ts, 130001);
+    EXPECT_EQ(k.dur, 10500);
+    EXPECT_EQ(k.correlation, 42);
+    EXPECT_EQ(k.external_id, 2);
+    EXPECT_EQ(k.stream, 7);
+    EXPECT_EQ(k.grid[0], 4);
+    EXPECT_EQ(k.block[0], 128);
+    ASSERT_TRUE(t.gpu[1].nccl.has_value());
+    EXPECT_EQ(t.gpu[1].nccl->collective, "allreduce");
+    EXPECT_EQ(t.gpu[1].nccl->in_nelems, 1024);
+    EXPECT_EQ(t.gpu[1].nccl->group_size, 8);
+    EXPECT_EQ(t.gpu[1].nccl->dtype, "BFloat16");
+    EXPECT_EQ(t.gpu[2].kind, GpuKind::kMemcpy);
+    EXPECT_EQ(t.gpu[2].bytes, 4096);
+    ASSERT_EQ(t.ops.size(), 2u);
+    EXPECT_TRUE(t.ops[0].annotation);
+    EXPECT_EQ(t.ops[0].ts, 100500);
+    EXPECT_EQ(t.ops[0].dur, 900250);
+    ASSERT_EQ(t.ops[1].input_dims.size(), 2u);
+    EXPECT_EQ(t.ops[1].input_dims[1], (std::vector<std::int64_t>{128, 256}));
+    EXPECT_EQ(t.ops[1].input_types[0], "c10::BFloat16");
+    EXPECT_DOUBLE_EQ(*t.ops[1].flops, 4194304.0);
+    ASSERT_EQ(t.runtime.size(), 1u);
+    EXPECT_EQ(t.runtime[0].correlation, 42);
+    EXPECT_EQ(t.runtime[0].ts, 115125);
+    EXPECT_EQ(t.gpu_annotations.size(), 1u);
+    EXPECT_EQ(t.flow_events, 2);
+    EXPECT_GE(t.skipped_events, 2);
+  }
+}
+
+TEST(KinetoReader, Format2021) {
+  const char* text = R"J({"schemaVersion": 1, "traceEvents": [
+    {"ph": "X", "cat": "Operator", "name": "ProfilerStep#5", "pid": 9, "tid": "1890023232",
+     "ts": 1000, "dur": 500, "args": {"Input dims": [], "External id": 1}},
+    {"ph": "X", "cat": "Operator", "name": "aten::addmm", "pid": 9, "tid": "1890023232",
+     "ts": 1010, "dur": 50, "args": {"Input dims": [[256], [32, 512], [512, 256], [], []],
+     "Input type": ["float", "float", "float", "Scalar", "Scalar"], "External id": 2}},
+    {"ph": "X", "cat": "Runtime", "name": "cudaLaunchKernel", "pid": 9, "tid": "1890023232",
+     "ts": 1020, "dur": 5, "args": {"cbid": 211, "correlation": 77, "external id": 2}},
+    {"ph": "X", "cat": "Kernel", "name": "volta_sgemm_128x32_nt", "pid": 0, "tid": "stream 7",
+     "ts": 1030, "dur": 40, "args": {"device": 0, "stream": 7, "correlation": 77,
+     "external id": 2}},
+    {"ph": "X", "cat": "Memset", "name": "Memset (Device)", "pid": 0, "tid": "stream 7",
+     "ts": 1080, "dur": 1, "args": {"stream": 7, "correlation": 78}},
+    {"ph": "s", "id": 77, "pid": 9, "tid": 1890023232, "ts": 1020, "cat": "async", "name": "launch"}
+  ]})J";
+  const auto t = read_trace(write_temp(text));
+  ASSERT_EQ(t.ops.size(), 2u);
+  EXPECT_TRUE(t.ops[0].annotation);  // ProfilerStep in the Operator category
+  EXPECT_FALSE(t.ops[1].annotation);
+  EXPECT_EQ(t.ops[1].tid, 1890023232);
+  EXPECT_EQ(t.ops[1].input_dims[1], (std::vector<std::int64_t>{32, 512}));
+  ASSERT_EQ(t.gpu.size(), 2u);
+  EXPECT_EQ(t.gpu[0].external_id, 2);
+  EXPECT_EQ(t.gpu[1].kind, GpuKind::kMemset);
+  EXPECT_EQ(t.runtime[0].external_id, 2);
+  EXPECT_EQ(t.flow_events, 1);
+}
+
+TEST(KinetoReader, BareArrayForm) {
+  const auto t = read_trace(
+      write_temp(R"J([{"ph":"X","cat":"kernel","name":"k","ts":1,"dur":2,"args":{"stream":7}}])J"));
+  EXPECT_EQ(t.gpu.size(), 1u);
+}
+
+std::string error_of(const std::string& text, bool gz = false) {
+  try {
+    read_trace(write_temp(text, gz));
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(KinetoReader, TruncatedFileNamesByteOffset) {
+  const std::string full = kNewSchema;
+  for (bool gz : {false, true}) {
+    const std::string e = error_of(full.substr(0, 900), gz);
+    EXPECT_NE(e.find("byte "), std::string::npos) << e;
+    EXPECT_NE(e.find("truncated"), std::string::npos) << e;
+    EXPECT_NE(e.find("goodput_analyze_test_"), std::string::npos) << e;
+  }
+}
+
+TEST(KinetoReader, MalformedInputs) {
+  EXPECT_NE(error_of(R"J({"traceEvents": [{"ph": "X", "ts": 1,}]})J").find("byte 37: expected"),
+            std::string::npos);
+  EXPECT_NE(error_of("").find("empty file"), std::string::npos);
+  EXPECT_NE(error_of(R"J({"traceEvents": []} extra)J").find("trailing data"), std::string::npos);
+  EXPECT_NE(error_of(R"J({"other": 1})J").find("traceEvents"), std::string::npos);
+  const std::string neg = error_of(
+      R"J({"traceEvents": [{"ph":"X","cat":"kernel","name":"k","ts":5,"dur":-1,"args":{}}]})J");
+  EXPECT_NE(neg.find("negative duration"), std::string::npos) << neg;
+  EXPECT_NE(neg.find("event #0"), std::string::npos) << neg;
+  const std::string nots =
+      error_of(R"J({"traceEvents": [{"ph":"X","cat":"kernel","name":"k","dur":1}]})J");
+  EXPECT_NE(nots.find("missing \"ts\""), std::string::npos) << nots;
+  EXPECT_NE(error_of(R"J({"traceEvents": [{"ph":"X","cat":"kernel","ts":"x"}]})J")
+                .find("expected a number"),
+            std::string::npos);
+}
+
+TEST(KinetoReader, BadGzip) {
+  // A gzip header followed by garbage.
+  std::string bad = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbage-not-deflate-data";
+  const std::string path = write_temp(bad, false, ".json.gz");
+  try {
+    read_trace(path);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("gzip"), std::string::npos) << e.what();
+  }
+}
+
+TEST(KinetoReader, FolderIsOneFilePerRank) {
+  const auto dir = std::filesystem::temp_directory_path() / "goodput_analyze_ranks";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  for (int r : {1, 0}) {
+    std::ofstream(dir / ("r" + std::to_string(r) + ".json"))
+        << R"J({"distributedInfo": {"rank": )J" << r
+        << R"J(}, "traceEvents": [{"ph":"X","cat":"kernel","name":"k","ts":1,"dur":1,"args":{}}]})J";
+  }
+  const auto ts = read_traces({dir.string()});
+  ASSERT_EQ(ts.size(), 2u);
+  EXPECT_EQ(ts[0].rank(), 0);
+  EXPECT_EQ(ts[1].rank(), 1);
+  EXPECT_THROW(read_traces({dir.string(), (dir / "r0.json").string()}), InputError);
+  EXPECT_THROW(read_traces({(dir / "missing.json").string()}), InputError);
+}
+
+TEST(KinetoReader, RealTraceNcclData) {
+  GOODPUT_REQUIRE_TRACE(path, "nccl_data.json.gz");
+  const auto t = read_trace(path);
+  std::size_t kernels = 0, nccl = 0;
+  for (const auto& g : t.gpu) {
+    if (g.kind == GpuKind::kKernel) ++kernels;
+    if (g.nccl) ++nccl;
+  }
+  EXPECT_EQ(kernels, 2700u);
+  EXPECT_EQ(nccl, 21u);
+  ASSERT_FALSE(t.devices.empty());
+  EXPECT_EQ(t.devices[0].name, "NVIDIA A100-PG509-200");
+  EXPECT_EQ(t.devices[0].sms, 108);
+  EXPECT_EQ(t.dist.rank, 0);
+  EXPECT_EQ(t.dist.world_size, 2);
+  EXPECT_EQ(t.runtime.size(), 8740u);
+  EXPECT_GT(t.bytes, 9'000'000u);
+}
+
+TEST(KinetoReader, RealTrace2021Format) {
+  GOODPUT_REQUIRE_TRACE(path, "worker0.pt.trace.json.gz");
+  const auto t = read_trace(path);
+  std::size_t kernels = 0;
+  for (const auto& g : t.gpu) kernels += g.kind == GpuKind::kKernel;
+  EXPECT_EQ(kernels, 9564u);
+  EXPECT_EQ(t.runtime.size(), 10920u);
+  EXPECT_TRUE(t.devices.empty());
+}
+
+}  // namespace
+}  // namespace goodput::traceio
