@@ -1,0 +1,260 @@
+#include "profiler/analyze/flops.hpp"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <tuple>
+#include <unordered_map>
+
+namespace goodput::analyze {
+namespace {
+
+using Dims = std::vector<std::int64_t>;
+
+std::int64_t prod(const Dims& d, std::size_t from, std::size_t to) {
+  std::int64_t p = 1;
+  for (std::size_t i = from; i < to && i < d.size(); ++i) p *= d[i];
+  return p;
+}
+
+bool all_positive(const Dims& d) {
+  return std::all_of(d.begin(), d.end(), [](std::int64_t x) { return x > 0; });
+}
+
+std::optional<OpFlops> gemm(std::int64_t b, std::int64_t m, std::int64_t n, std::int64_t k) {
+  if (b <= 0 || m <= 0 || n <= 0 || k <= 0) return std::nullopt;
+  OpFlops f;
+  f.kind = "gemm";
+  f.batch = b;
+  f.m = m;
+  f.n = n;
+  f.k = k;
+  f.flops = 2.0 * static_cast<double>(b) * static_cast<double>(m) * static_cast<double>(n) *
+            static_cast<double>(k);
+  return f;
+}
+
+bool concrete_true(const traceio::CpuOp& op, std::size_t index) {
+  return index < op.concrete_inputs.size() && op.concrete_inputs[index] == "True";
+}
+
+// Argument index of is_causal in each SDPA signature ("Concrete Inputs" records scalars).
+struct SdpaOp {
+  const char* name;
+  std::size_t q_arg;       // index of query among the inputs
+  std::size_t causal_arg;  // index of is_causal
+  bool backward;
+};
+const SdpaOp kSdpaOps[] = {
+    {"aten::scaled_dot_product_attention", 0, 5, false},
+    {"aten::_scaled_dot_product_flash_attention", 0, 4, false},
+    {"aten::_scaled_dot_product_efficient_attention", 0, 6, false},
+    {"aten::_scaled_dot_product_cudnn_attention", 0, 6, false},
+    {"aten::_scaled_dot_product_flash_attention_for_cpu", 0, 4, false},
+    {"aten::_flash_attention_forward", 0, 6, false},
+    {"aten::_efficient_attention_forward", 0, 8, false},
+    {"aten::_scaled_dot_product_flash_attention_backward", 1, 10, true},
+    {"aten::_scaled_dot_product_efficient_attention_backward", 1, 11, true},
+    {"aten::_scaled_dot_product_cudnn_attention_backward", 1, 14, true},
+    {"aten::_flash_attention_backward", 1, 11, true},
+    {"aten::_efficient_attention_backward", 1, 13, true},
+};
+
+}  // namespace
+
+std::string dtype_from_torch(const std::string& t) {
+  static const std::map<std::string, std::string> m = {{"c10::BFloat16", "bf16"},
+                                                       {"BFloat16", "bf16"},
+                                                       {"c10::Half", "fp16"},
+                                                       {"Half", "fp16"},
+                                                       {"float", "fp32"},
+                                                       {"Float", "fp32"},
+                                                       {"double", "fp64"},
+                                                       {"Double", "fp64"},
+                                                       {"c10::Float8_e4m3fn", "fp8"},
+                                                       {"c10::Float8_e5m2", "fp8"},
+                                                       {"c10::Float8_e4m3fnuz", "fp8"},
+                                                       {"c10::Float8_e5m2fnuz", "fp8"},
+                                                       {"signed char", "int8"},
+                                                       {"int8", "int8"}};
+  auto it = m.find(t);
+  return it == m.end() ? "" : it->second;
+}
+
+std::optional<OpFlops> op_flops(const std::string& name, const traceio::CpuOp& op) {
+  const auto& d = op.input_dims;
+  auto arg = [&](std::size_t i) -> const Dims& {
+    static const Dims empty;
+    return i < d.size() ? d[i] : empty;
+  };
+  std::optional<OpFlops> f;
+  std::size_t dtype_arg = 0;
+  if (name == "aten::mm" || name == "aten::_scaled_mm") {
+    const Dims &a = arg(0), &b = arg(1);
+    if (a.size() == 2 && b.size() == 2) f = gemm(1, a[0], b[1], a[1]);
+  } else if (name == "aten::addmm") {
+    const Dims &a = arg(1), &b = arg(2);
+    if (a.size() == 2 && b.size() == 2) f = gemm(1, a[0], b[1], a[1]);
+    dtype_arg = 1;
+  } else if (name == "aten::bmm") {
+    const Dims &a = arg(0), &b = arg(1);
+    if (a.size() == 3 && b.size() == 3) f = gemm(a[0], a[1], b[2], a[2]);
+  } else if (name == "aten::baddbmm") {
+    const Dims &a = arg(1), &b = arg(2);
+    if (a.size() == 3 && b.size() == 3) f = gemm(a[0], a[1], b[2], a[2]);
+    dtype_arg = 1;
+  } else if (name == "aten::linear") {
+    const Dims &x = arg(0), &w = arg(1);
+    if (x.size() >= 1 && w.size() == 2) f = gemm(1, prod(x, 0, x.size() - 1), w[0], w[1]);
+  } else if (name == "aten::matmul") {
+    const Dims &a = arg(0), &b = arg(1);
+    if (a.size() >= 2 && b.size() == 2) {
+      f = gemm(1, prod(a, 0, a.size() - 1), b[1], b[0]);
+    } else if (a.size() >= 3 && b.size() >= 3) {
+      const Dims& longer = a.size() >= b.size() ? a : b;
+      f = gemm(prod(longer, 0, longer.size() - 2), a[a.size() - 2], b.back(), a.back());
+    } else if (a.size() == 2 && b.size() >= 3) {
+      f = gemm(prod(b, 0, b.size() - 2), a[0], b.back(), a[1]);
+    }
+  } else {
+    for (const auto& s : kSdpaOps) {
+      if (name != s.name) continue;
+      const Dims &q = arg(s.q_arg), &k = arg(s.q_arg + 1), &v = arg(s.q_arg + 2);
+      if (q.size() != 4 || k.size() != 4 || !all_positive(q) || !all_positive(k)) break;
+      const std::int64_t b = q[0], h = q[1], sq = q[2], dq = q[3], sk = k[2];
+      const std::int64_t dv = v.size() == 4 ? v[3] : dq;
+      OpFlops a;
+      a.kind = "attention";
+      a.batch = b * h;
+      a.m = sq;
+      a.n = sk;
+      a.k = dq;
+      a.causal = concrete_true(op, s.causal_arg);
+      a.backward = s.backward;
+      double fwd = 2.0 * static_cast<double>(b * h) * static_cast<double>(sq) *
+                   static_cast<double>(sk) * static_cast<double>(dq + dv);
+      if (a.causal) fwd /= 2;
+      a.flops = s.backward ? 2.5 * fwd : fwd;
+      f = a;
+      dtype_arg = s.q_arg;
+      break;
+    }
+  }
+  if (f && dtype_arg < op.input_types.size())
+    f->dtype = dtype_from_torch(op.input_types[dtype_arg]);
+  return f;
+}
+
+std::vector<OpInstance> link_op_flops(const traceio::RankTrace& t,
+                                      const std::function<bool(traceio::NameId)>& may_climb) {
+  // Parent of each op on its thread: the nearest op whose interval encloses it.
+  std::vector<std::size_t> order(t.ops.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const auto& x = t.ops[a];
+    const auto& y = t.ops[b];
+    return std::tie(x.tid, x.ts, y.dur) < std::tie(y.tid, y.ts, x.dur);
+  });
+  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> parent(t.ops.size(), kNone);
+  std::vector<std::size_t> stack;
+  for (std::size_t idx : order) {
+    const auto& o = t.ops[idx];
+    while (!stack.empty() &&
+           (t.ops[stack.back()].tid != o.tid || t.ops[stack.back()].end() < o.end()))
+      stack.pop_back();
+    if (!stack.empty()) parent[idx] = stack.back();
+    stack.push_back(idx);
+  }
+  std::unordered_map<std::int64_t, std::size_t> by_external;
+  for (std::size_t i = 0; i < t.ops.size(); ++i)
+    if (t.ops[i].external_id >= 0 && !t.ops[i].annotation)
+      by_external.emplace(t.ops[i].external_id, i);
+
+  std::vector<std::optional<OpFlops>> cache(t.ops.size());
+  std::vector<char> done(t.ops.size(), 0);
+  auto flops_of = [&](std::size_t i) -> const std::optional<OpFlops>& {
+    if (!done[i]) {
+      cache[i] = op_flops(t.names[t.ops[i].name], t.ops[i]);
+      done[i] = 1;
+    }
+    return cache[i];
+  };
+
+  std::map<std::size_t, OpInstance> inst;
+  std::map<std::size_t, std::int64_t> longest;
+  for (const auto& g : t.gpu) {
+    if (g.external_id < 0) continue;
+    auto it = by_external.find(g.external_id);
+    if (it == by_external.end()) continue;
+    std::size_t i = it->second;
+    // Climb past wrappers without shapes (aten::linear -> addmm is innermost; a cuBLAS call
+    // under aten::matmul may sit below view ops).
+    if (!flops_of(i) && may_climb(g.name))
+      for (int depth = 0; depth < 4 && i != kNone && !flops_of(i); ++depth) i = parent[i];
+    if (i == kNone || !flops_of(i)) continue;
+    auto& o = inst[i];
+    if (o.kernels == 0) {
+      o.op_index = i;
+      o.flops = *flops_of(i);
+    }
+    o.kernel_ns += g.dur;
+    ++o.kernels;
+    if (g.dur > longest[i]) {
+      longest[i] = g.dur;
+      o.first_kernel = t.names[g.name];
+    }
+  }
+  std::vector<OpInstance> out;
+  out.reserve(inst.size());
+  for (auto& [i, o] : inst) {
+    o.peak_dtype = o.flops.dtype;
+    if (o.peak_dtype == "fp32" && (o.first_kernel.find("tf32") != std::string::npos ||
+                                   o.first_kernel.find("s1688") != std::string::npos))
+      o.peak_dtype = "tf32";
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+std::vector<ShapeRow> shape_table(const traceio::RankTrace& t, const std::vector<OpInstance>& ops) {
+  using Key = std::tuple<std::string, std::string, std::int64_t, std::int64_t, std::int64_t,
+                         std::int64_t, std::string>;
+  std::map<Key, ShapeRow> rows;
+  std::map<Key, double> tflops_sum, flops_sum;
+  for (const auto& o : ops) {
+    if (o.kernel_ns <= 0) continue;
+    const auto& f = o.flops;
+    const std::string op = t.names[t.ops[o.op_index].name];
+    const Key key{op, f.kind, f.batch, f.m, f.n, f.k, o.peak_dtype};
+    auto& r = rows[key];
+    if (r.calls == 0) {
+      r.op = op;
+      r.kind = f.kind;
+      r.dtype = o.peak_dtype;
+      r.m = f.m;
+      r.n = f.n;
+      r.k = f.k;
+      r.batch = f.batch;
+      r.gflops_per_call = f.flops / 1e9;
+      r.kernel = o.first_kernel;
+    }
+    ++r.calls;
+    const double us = static_cast<double>(o.kernel_ns) / 1e3;
+    r.kernel_us_sum += us;
+    tflops_sum[key] += f.flops / (us * 1e-6) / 1e12;
+    flops_sum[key] += f.flops;
+  }
+  std::vector<ShapeRow> out;
+  for (auto& [key, r] : rows) {
+    r.kernel_us_mean = r.kernel_us_sum / static_cast<double>(r.calls);
+    r.tflops_mean = tflops_sum[key] / static_cast<double>(r.calls);
+    r.tflops_total = flops_sum[key] / (r.kernel_us_sum * 1e-6) / 1e12;
+    out.push_back(r);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ShapeRow& a, const ShapeRow& b) { return a.kernel_us_sum > b.kernel_us_sum; });
+  return out;
+}
+
+}  // namespace goodput::analyze
