@@ -232,6 +232,9 @@ class GemmWorkload final : public Workload {
   }
 
   void setup() override {
+    candidates_ = nlohmann::json::array();
+    chosen_json_ = verification_ = nlohmann::json::object();
+    chosen_index_ = -1;
     GOODPUT_CUDA_CHECK(cudaSetDevice(c_.device));
     cudaDeviceProp prop{};
     GOODPUT_CUDA_CHECK(cudaGetDeviceProperties(&prop, c_.device));

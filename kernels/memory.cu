@@ -147,6 +147,7 @@ class MemoryWorkload final : public Workload {
   }
 
   void setup() override {
+    verification_ = nlohmann::json::object();
     GOODPUT_CUDA_CHECK(cudaSetDevice(c_.device));
     const std::size_t bytes = c_.elements * sizeof(float);
     for (int i = 0; i < memory_arrays(c_.op); ++i) {
