@@ -17,10 +17,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The test path (scripts/test.sh passes --test) also gets Chromium for the HTML report's browser test.
+if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: installing chromium (browser test)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+      --no-install-recommends chromium >/dev/null; } || echo "setup: chromium not installed; the browser test will be skipped"
+fi
+
 # Python side: nvml.h (telemetry header), jsonschema (schema tests).
 PY=${PYTHON:-python3}
 py_missing=()
 $PY -c "import jsonschema" 2>/dev/null || py_missing+=(jsonschema)
+$PY -c "import matplotlib" 2>/dev/null || py_missing+=(matplotlib)  # scripts/plot_results.py
 $PY - <<'PYEOF' 2>/dev/null || py_missing+=("nvidia-nvml-dev==13.0.87")
 import nvidia, os, sys
 sys.exit(0 if any(os.path.exists(os.path.join(p, d, "include", "nvml.h")) for p in nvidia.__path__ for d in ("cu13", "cu12", "nvml")) else 1)
