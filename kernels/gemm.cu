@@ -218,7 +218,8 @@ class GemmWorkload final : public Workload {
             {"buffer_sets", c_.sets},
             {"workspace_bytes", c_.workspace_bytes},
             {"arithmetic_intensity", arithmetic_intensity(flops_per_run(), bytes_per_run())},
-            {"seed", c_.seed}};
+            {"seed", c_.seed},
+            {"fast_accum", fast_accum()}};
   }
   double flops_per_run() const override {
     return gemm_flops(c_.problem.m, c_.problem.n, c_.problem.k);
@@ -291,6 +292,8 @@ class GemmWorkload final : public Workload {
   }
 
  private:
+  bool fast_accum() const { return c_.dtype == GemmDtype::kFp8E4m3 && c_.fp8_fast_accum; }
+
   void make_desc() {
     GOODPUT_CUBLAS_CHECK(cublasLtMatmulDescCreate(&desc_, types_.compute, types_.scale));
     const cublasOperation_t op_a = CUBLAS_OP_T, op_b = CUBLAS_OP_N;
@@ -303,6 +306,11 @@ class GemmWorkload final : public Workload {
           desc_, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &scale_, sizeof scale_));
       GOODPUT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(
           desc_, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &scale_, sizeof scale_));
+    }
+    if (fast_accum()) {
+      const std::int8_t on = 1;
+      GOODPUT_CUBLAS_CHECK(
+          cublasLtMatmulDescSetAttribute(desc_, CUBLASLT_MATMUL_DESC_FAST_ACCUM, &on, sizeof on));
     }
     GOODPUT_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref_));
     GOODPUT_CUBLAS_CHECK(
@@ -422,17 +430,26 @@ class GemmWorkload final : public Workload {
   // The chosen algorithm on a small cube where cuBLASLt accepts it, every entry compared with
   // the CPU reference; otherwise the small problem's own best heuristic, flagged as such.
   void verify_small() {
-    nlohmann::json out;
+    nlohmann::json out, tried = nlohmann::json::array();
     for (std::int64_t s : c_.small_sizes) {
       LtProblem pr(types_, s, s, s);
       cublasLtMatmulHeuristicResult_t check{};
       const cublasStatus_t st =
           cublasLtMatmulAlgoCheck(handle_, desc_, pr.a(), pr.b(), pr.d(), pr.d(), &chosen_, &check);
-      if (st == CUBLAS_STATUS_SUCCESS && check.workspaceSize <= c_.workspace_bytes) {
-        out = check_small(pr, chosen_);
+      if (st != CUBLAS_STATUS_SUCCESS || check.workspaceSize > c_.workspace_bytes) {
+        tried.push_back(
+            {{"m", s},
+             {"status", st != CUBLAS_STATUS_SUCCESS ? status_text(st)
+                                                    : std::string("needs more workspace")}});
+        continue;
+      }
+      auto r = check_small(pr, chosen_);
+      if (r.contains("result")) {
+        out = std::move(r);
         out["algorithm"] = "chosen";
         break;
       }
+      tried.push_back(std::move(r));
     }
     if (out.is_null()) {
       const std::int64_t s = c_.small_sizes.empty() ? 256 : c_.small_sizes.front();
@@ -442,8 +459,12 @@ class GemmWorkload final : public Workload {
         throw RuntimeFailure("cuBLASLt has no algorithm for the " + std::to_string(s) +
                              "^3 check problem of " + name());
       out = check_small(pr, found[0].r.algo);
+      if (!out.contains("result"))
+        throw RuntimeFailure(name() + ": the " + std::to_string(s) +
+                             "^3 check problem failed: " + out.dump());
       out["algorithm"] = "small problem's own heuristic (chosen one does not apply)";
     }
+    out["sizes_not_applicable"] = tried;
     verification_["small"] = out;
     if (!out["result"]["ok"].get<bool>())
       throw CheckFailed(name() + ": small-problem check failed: " + out.dump());
@@ -461,7 +482,11 @@ class GemmWorkload final : public Workload {
       fill_normal(info_.input, b.b, static_cast<std::uint64_t>(k * n), c_.seed + 102, stream_);
       GOODPUT_CUDA_CHECK(cudaMemsetAsync(b.d, 0xff, static_cast<std::size_t>(m * n) * info_.d_bytes,
                                          stream_));  // NaN in every output type
-      GOODPUT_CUBLAS_CHECK(launch(pr, b, algo, stream_));
+      const cublasStatus_t st = launch(pr, b, algo, stream_);
+      if (st != CUBLAS_STATUS_SUCCESS) {  // the caller tries another size or algorithm
+        free_set(b);
+        return {{"m", m}, {"n", n}, {"k", k}, {"status", status_text(st)}};
+      }
       GOODPUT_CUDA_CHECK(cudaStreamSynchronize(stream_));
       a_h = fetch(b.a, 0, static_cast<std::size_t>(m * k), info_.input);
       b_h = fetch(b.b, 0, static_cast<std::size_t>(k * n), info_.input);

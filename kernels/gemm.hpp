@@ -21,6 +21,9 @@ struct GemmConfig {
   int sampled_checks = 64;  // (i, j) entries of the full problem checked on the host
   std::vector<std::int64_t> small_sizes = {256, 512, 1024};  // small cube for the full check
   std::uint64_t seed = 7;
+  // fp8 only: cuBLASLt's fast accumulation (CUBLASLT_MATMUL_DESC_FAST_ACCUM) skips the periodic
+  // promotion of Hopper's reduced-precision fp8 accumulator: faster, less accurate. Off by default.
+  bool fp8_fast_accum = false;
 };
 
 // Throws InputError on a non-positive dimension or set count.

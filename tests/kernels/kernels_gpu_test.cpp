@@ -115,6 +115,22 @@ TEST(GemmWorkload, EveryDtypeVerifiesAndRuns) {
   }
 }
 
+TEST(GemmWorkload, Fp8FastAccumulationVerifies) {
+  REQUIRE_GPU(dev);
+  if (dev->cc_major * 10 + dev->cc_minor < 89) GTEST_SKIP() << "no fp8 before sm_89";
+  GemmConfig c;
+  c.dtype = GemmDtype::kFp8E4m3;
+  c.problem = {"test", 1024, 768, 2048};
+  c.device = dev->index;
+  c.candidates = 4;
+  c.fp8_fast_accum = true;
+  auto w = make_gemm_workload(c);
+  EXPECT_EQ(w->params()["fast_accum"], true);
+  ASSERT_NO_THROW(w->setup());
+  EXPECT_TRUE(w->details()["verification"]["sampled"]["result"]["ok"].get<bool>());
+  w->teardown();
+}
+
 TEST(GemmWorkload, Fp8RefusedBelowSm89) {
   REQUIRE_GPU(dev);
   if (dev->cc_major * 10 + dev->cc_minor >= 89) GTEST_SKIP() << "this GPU supports fp8";
