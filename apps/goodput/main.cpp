@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   commands.push_back(cli::compare_command(app));
   commands.push_back(cli::report_command(app));
   commands.push_back(cli::ledger_command(app));
+  commands.push_back(cli::profile_command(app));
 
   try {
     app.parse(argc, argv);

@@ -7,4 +7,5 @@ Command devices_command(CLI::App& app);
 Command compare_command(CLI::App& app);
 Command report_command(CLI::App& app);
 Command ledger_command(CLI::App& app);
+Command profile_command(CLI::App& app);
 }  // namespace goodput::cli

@@ -1,0 +1,33 @@
+// NCCL kernels recognised by name. NCCL encodes the collective, reduction, data type, algorithm
+// and protocol in its kernel names; two spellings exist:
+//   NCCL <= 2.18: ncclKernel_AllReduce_RING_LL_Sum_float(...)
+//   NCCL >= 2.19: ncclDevKernel_AllReduce_Sum_f32_RING_LL(...), ncclDevKernel_AllGather_RING_LL
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace goodput::trace {
+
+struct NcclKernel {
+  std::string
+      collective;  // all_reduce, all_gather, reduce_scatter, broadcast, reduce, send_recv, generic
+  std::string
+      algorithm;  // ring, tree, nvls, nvls_tree, collnet_direct, collnet_chain, pat; "" if absent
+  std::string protocol;   // ll, ll128, simple; "" if absent
+  std::string reduction;  // sum, prod, min, max, pre_mul_sum, sum_post_div; "" if absent
+  std::string
+      dtype;  // i8, u8, i32, u32, i64, u64, f16, bf16, f32, f64, f8e4m3, f8e5m2; "" if absent
+};
+
+// True for kernel names NCCL launches (demangled or mangled, with or without "void " and args).
+bool is_nccl_kernel(std::string_view name);
+// The parts of an NCCL kernel name; nullopt when the name is not an NCCL kernel.
+std::optional<NcclKernel> parse_nccl_kernel(std::string_view name);
+// Bytes per element of a canonical dtype (i8 -> 1, bf16 -> 2, ...); 0 when unknown.
+int dtype_bytes(std::string_view dtype);
+nlohmann::json to_json(const NcclKernel& k);
+
+}  // namespace goodput::trace

@@ -1,0 +1,127 @@
+// The trace file: Chrome-trace JSON in the layout PyTorch's profiler (Kineto) writes, so Perfetto
+// opens it and Kineto readers need little extra (profiler/tracer/FORMAT.md). Events stream to a
+// partial file as they arrive, so memory stays bounded; finish() appends the top-level metadata
+// and renames the file into place, so a reader never sees half a trace.
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <set>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "profiler/trace_format/ranges.hpp"
+
+namespace goodput::trace {
+
+inline constexpr const char* kTraceSchema = "goodput.trace";
+inline constexpr const char* kTraceSchemaVersion = "1.0.0";
+
+struct KernelEvent {
+  std::string name;  // demangled
+  std::uint64_t start_ns = 0, end_ns = 0;
+  std::uint32_t device = 0, context = 0, stream = 0, correlation = 0;
+  int grid[3] = {0, 0, 0};
+  int block[3] = {0, 0, 0};
+  int registers_per_thread = 0;
+  int static_shared_memory = 0, dynamic_shared_memory = 0;
+  std::uint32_t graph_id = 0;  // 0: not launched from a CUDA graph
+};
+
+struct MemcpyEvent {
+  std::string copy_kind;           // HtoD, DtoH, DtoD, HtoH, PtoP, ...
+  std::string src_kind, dst_kind;  // Pageable, Pinned, Device, Managed, ...
+  std::uint64_t bytes = 0;
+  std::uint64_t start_ns = 0, end_ns = 0;
+  std::uint32_t device = 0, context = 0, stream = 0, correlation = 0;
+};
+
+struct MemsetEvent {
+  std::string memory_kind;  // Device, Pinned, Managed, ...
+  std::uint64_t bytes = 0;
+  std::uint32_t value = 0;
+  std::uint64_t start_ns = 0, end_ns = 0;
+  std::uint32_t device = 0, context = 0, stream = 0, correlation = 0;
+};
+
+// A host-side CUDA call: a runtime or driver API call, or a synchronization.
+struct ApiEvent {
+  std::string name;      // cudaLaunchKernel, cuLaunchKernel, "Stream Sync", ...
+  std::string category;  // cuda_runtime, cuda_driver, cuda_sync
+  std::uint64_t start_ns = 0, end_ns = 0;
+  std::uint32_t pid = 0, tid = 0, correlation = 0, cbid = 0;
+  bool flow_start = false;    // launches work on the GPU: an ac2g flow starts here
+  nlohmann::json extra_args;  // optional (stream, event, return value)
+};
+
+// Time the profiling machinery itself took (CUPTI overhead records, buffer flushes).
+struct OverheadEvent {
+  std::string name;
+  std::uint64_t start_ns = 0, end_ns = 0;
+  std::uint32_t pid = 0, tid = 0;
+};
+
+// Work launched inside one NVTX range, as the GPU ran it (one per device and stream).
+struct GpuSpan {
+  std::uint64_t range_id = 0;
+  std::uint32_t device = 0, stream = 0;
+  std::uint64_t start_ns = 0, end_ns = 0;
+  std::uint32_t count = 0;  // GPU activities in the span
+};
+
+// Event objects, one per record (exposed for tests and for golden files).
+double to_us(std::uint64_t ns, std::uint64_t base_ns);
+nlohmann::json kernel_event(const KernelEvent& k, std::uint64_t base_ns);
+nlohmann::json memcpy_event(const MemcpyEvent& m, std::uint64_t base_ns);
+nlohmann::json memset_event(const MemsetEvent& m, std::uint64_t base_ns);
+nlohmann::json api_event(const ApiEvent& a, std::uint64_t base_ns);
+nlohmann::json range_event(const RangeRecord& r, std::uint32_t pid, std::uint64_t base_ns);
+nlohmann::json gpu_range_event(const GpuSpan& s, const std::string& name, std::uint64_t base_ns);
+nlohmann::json overhead_event(const OverheadEvent& o, std::uint64_t base_ns);
+nlohmann::json flow_event(bool start, std::uint32_t correlation, std::uint32_t pid,
+                          std::uint32_t tid, std::uint64_t t_ns, std::uint64_t base_ns);
+
+class TraceWriter {
+ public:
+  TraceWriter() = default;
+  ~TraceWriter();
+  TraceWriter(const TraceWriter&) = delete;
+  TraceWriter& operator=(const TraceWriter&) = delete;
+
+  // Starts "<path>.partial.<pid>". base_ns: "ts" values are microseconds after it
+  // (baseTimeNanoseconds in the file). RuntimeFailure when the file cannot be created.
+  void open(const std::string& path, std::uint64_t base_ns, std::uint32_t host_pid);
+  bool is_open() const { return file_ != nullptr; }
+  const std::string& path() const { return path_; }
+  std::uint64_t base_ns() const { return base_ns_; }
+
+  void kernel(const KernelEvent& k);
+  void memcpy(const MemcpyEvent& m);
+  void memset(const MemsetEvent& m);
+  void api(const ApiEvent& a);
+  void range(const RangeRecord& r);
+  void gpu_range(const GpuSpan& s, const std::string& name);
+  void overhead(const OverheadEvent& o);
+  void event(const nlohmann::json& e);  // any other Chrome-trace event
+  std::uint64_t events_written() const { return events_; }
+
+  // Appends process/thread names and the top-level fields in `top` (deviceProperties, goodput,
+  // distributedInfo, ...), closes and renames into place. RuntimeFailure on I/O error.
+  void finish(nlohmann::json top, const std::string& process_name);
+  // In a forked child: drops the inherited file without flushing the parent's buffered events
+  // into it and without touching the parent's partial file.
+  void forget_after_fork();
+
+ private:
+  void gpu_track(std::uint32_t device, std::uint32_t stream);
+  std::FILE* file_ = nullptr;
+  std::string path_, partial_;
+  std::uint64_t base_ns_ = 0;
+  std::uint32_t host_pid_ = 0;
+  std::uint64_t events_ = 0;
+  std::set<std::pair<std::uint32_t, std::uint32_t>> gpu_tracks_;  // (device, stream)
+  std::set<std::uint32_t> host_threads_;
+};
+
+}  // namespace goodput::trace

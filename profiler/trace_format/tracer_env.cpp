@@ -1,0 +1,112 @@
+#include "profiler/trace_format/tracer_env.hpp"
+
+#include <charconv>
+#include <cstdlib>
+
+#include "harness/core/error.hpp"
+
+namespace goodput::trace {
+namespace {
+
+std::optional<long> parse_long(const std::string& s) {
+  long v = 0;
+  const auto* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data(), end, v);
+  if (ec != std::errc() || p != end || s.empty()) return std::nullopt;
+  return v;
+}
+
+std::optional<int> first_int(const EnvLookup& env, std::initializer_list<const char*> names,
+                             std::string* source = nullptr) {
+  for (const char* n : names) {
+    const auto v = env(n);
+    if (!v) continue;
+    const auto parsed = parse_long(*v);
+    if (!parsed || *parsed < 0 || *parsed > 1'000'000'000) continue;
+    if (source) *source = n;
+    return static_cast<int>(*parsed);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+RankInfo rank_from_env(const EnvLookup& env) {
+  RankInfo r;
+  r.rank = first_int(env, {"RANK", "OMPI_COMM_WORLD_RANK", "SLURM_PROCID", "PMI_RANK", "PMIX_RANK"},
+                     &r.source);
+  r.local_rank = first_int(
+      env, {"LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID"});
+  r.world_size = first_int(env, {"WORLD_SIZE", "OMPI_COMM_WORLD_SIZE", "SLURM_NTASKS", "PMI_SIZE"});
+  return r;
+}
+
+nlohmann::json to_json(const RankInfo& r) {
+  auto opt = [](const std::optional<int>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+  return {{"rank", opt(r.rank)},
+          {"local_rank", opt(r.local_rank)},
+          {"world_size", opt(r.world_size)},
+          {"source", r.source}};
+}
+
+StepSpan parse_steps(const std::string& text, const std::string& what) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos)
+    throw InputError(what + " '" + text + "': expected A:B (first step, end step exclusive)");
+  const auto a = parse_long(text.substr(0, colon));
+  const auto b = parse_long(text.substr(colon + 1));
+  if (!a || !b)
+    throw InputError(what + " '" + text + "': A and B must be integers (A:B, e.g. 10:15)");
+  if (*a < 0 || *b <= *a || *b > 1'000'000'000)
+    throw InputError(what + " '" + text + "': need 0 <= A < B (B is exclusive)");
+  return {static_cast<int>(*a), static_cast<int>(*b)};
+}
+
+TracerConfig tracer_config_from_env(const EnvLookup& env) {
+  TracerConfig c;
+  if (auto v = env(kEnvOutput)) c.output = *v;
+  if (auto v = env(kEnvSteps); v && !v->empty()) c.steps = parse_steps(*v, kEnvSteps);
+  if (auto v = env(kEnvStepMarker); v && !v->empty()) c.step_marker = *v;
+  if (auto v = env(kEnvCounters)) {
+    if (!v->empty() && *v != "flops")
+      throw InputError(std::string(kEnvCounters) + " '" + *v +
+                       "': the only counter set is 'flops'");
+    c.counters = *v;
+  }
+  if (auto v = env(kEnvBufferMb); v && !v->empty()) {
+    const auto mb = parse_long(*v);
+    if (!mb || *mb < 1 || *mb > 65536)
+      throw InputError(std::string(kEnvBufferMb) + " '" + *v + "': expected 1..65536 (MiB)");
+    c.buffer_cap_bytes = static_cast<std::size_t>(*mb) << 20;
+    if (c.buffer_bytes > c.buffer_cap_bytes) c.buffer_bytes = c.buffer_cap_bytes;
+  }
+  if (auto v = env(kEnvLauncherPid)) {
+    if (auto pid = parse_long(*v)) c.launcher_pid = *pid;
+  }
+  return c;
+}
+
+std::string trace_path_for(const std::string& base, const RankInfo& rank, long pid,
+                           bool launched_directly) {
+  std::string stem = base;
+  std::string ext;
+  constexpr std::string_view kJson = ".json";
+  if (base.size() > kJson.size() &&
+      base.compare(base.size() - kJson.size(), kJson.size(), kJson) == 0) {
+    stem = base.substr(0, base.size() - kJson.size());
+    ext = kJson;
+  }
+  if (rank.rank) return stem + ".rank" + std::to_string(*rank.rank) + ext;
+  if (launched_directly) return base;
+  return stem + ".pid" + std::to_string(pid) + ext;
+}
+
+}  // namespace goodput::trace

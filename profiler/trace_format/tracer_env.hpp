@@ -1,0 +1,62 @@
+// How the tracer is configured and where each process writes its trace. `goodput profile` passes
+// its options to the injected library through GOODPUT_TRACE_* environment variables; the rank of a
+// process comes from the variables launchers set (torchrun, mpirun, srun).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace goodput::trace {
+
+inline constexpr const char* kEnvOutput = "GOODPUT_TRACE_OUTPUT";
+inline constexpr const char* kEnvSteps = "GOODPUT_TRACE_STEPS";
+inline constexpr const char* kEnvStepMarker = "GOODPUT_TRACE_STEP_MARKER";
+inline constexpr const char* kEnvCounters = "GOODPUT_TRACE_COUNTERS";
+inline constexpr const char* kEnvBufferMb = "GOODPUT_TRACE_BUFFER_MB";
+inline constexpr const char* kEnvLauncherPid = "GOODPUT_TRACE_LAUNCHER_PID";
+inline constexpr const char* kDefaultStepMarker = "step";
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+// getenv of this process.
+EnvLookup process_env();
+
+struct RankInfo {
+  std::optional<int> rank, local_rank, world_size;
+  std::string source;  // the variable the rank came from, "" when unknown
+};
+// RANK, OMPI_COMM_WORLD_RANK, SLURM_PROCID, PMI_RANK / PMIX_RANK, in that order (and the matching
+// local-rank and world-size variables). Values that are not non-negative integers are ignored.
+RankInfo rank_from_env(const EnvLookup& env);
+nlohmann::json to_json(const RankInfo& r);
+
+// Half-open step interval [first, last): "--steps 10:15" records steps 10..14 (0-based, counted in
+// the order the step marker's ranges start).
+struct StepSpan {
+  int first = 0;
+  int last = 0;
+};
+// "A:B" with 0 <= A < B; InputError naming `what` and the cause otherwise.
+StepSpan parse_steps(const std::string& text, const std::string& what = "--steps");
+
+struct TracerConfig {
+  std::string output;  // base trace path; "" = tracer not configured (library loaded by hand)
+  std::optional<StepSpan> steps;
+  std::string step_marker = kDefaultStepMarker;
+  std::string counters;                       // "" or "flops"
+  std::size_t buffer_bytes = 4u << 20;        // one CUPTI activity buffer
+  std::size_t buffer_cap_bytes = 256u << 20;  // all buffers together
+  long launcher_pid = -1;  // pid of `goodput profile`; its direct child writes the exact path
+};
+// InputError naming the variable on malformed values.
+TracerConfig tracer_config_from_env(const EnvLookup& env);
+
+// The file one process writes: rank known -> "<stem>.rank<R><ext>"; else the program started by
+// `goodput profile` -> base; else "<stem>.pid<PID><ext>". ext is ".json" when base ends with it.
+std::string trace_path_for(const std::string& base, const RankInfo& rank, long pid,
+                           bool launched_directly);
+
+}  // namespace goodput::trace

@@ -1,0 +1,41 @@
+// Turns CUPTI activity buffers into the tracer's plain records. The header names no CUPTI type,
+// so tests and the tracer share it; the implementation is the only place that reads CUPTI
+// record layouts.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include <nlohmann/json.hpp>
+
+#include "profiler/trace_format/trace_writer.hpp"
+
+namespace goodput::trace {
+
+class ActivitySink {
+ public:
+  virtual ~ActivitySink() = default;
+  virtual void kernel(const KernelEvent& k) = 0;
+  virtual void memcpy(const MemcpyEvent& m) = 0;
+  virtual void memset(const MemsetEvent& m) = 0;
+  // Runtime and driver calls and synchronizations (category says which).
+  virtual void api(const ApiEvent& a) = 0;
+  virtual void overhead(const OverheadEvent& o) = 0;
+  // One deviceProperties entry (Kineto's keys plus clock facts).
+  virtual void device(const nlohmann::json& props) = 0;
+  virtual void context(std::uint32_t context, std::uint32_t device, std::uint32_t null_stream) = 0;
+};
+
+struct DecodeCounts {
+  std::uint64_t records = 0;
+  std::uint64_t skipped = 0;  // kinds the trace does not keep, driver calls that are not launches
+};
+
+// Every record in one buffer, in order. Driver-API records are kept only for launches and copies
+// that no runtime call in the same buffer already stands for (the runtime wraps the driver).
+DecodeCounts decode_activity_buffer(std::uint8_t* buffer, std::size_t valid_bytes,
+                                    ActivitySink& sink);
+
+// Demangled kernel name ("_Z..." -> "void f<int>(int*)"); the input when it is not mangled.
+std::string demangle(const char* name);
+
+}  // namespace goodput::trace

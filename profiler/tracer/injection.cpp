@@ -1,0 +1,619 @@
+// The tracer core, loaded into an unmodified CUDA program through CUDA_INJECTION64_PATH (the
+// driver calls InitializeInjection during cuInit) or NVTX_INJECTION64_PATH. It subscribes to
+// CUPTI, records activity into capped buffers that CUPTI's worker thread hands back periodically,
+// streams records to the trace file, and writes the trace's metadata at exit, on SIGINT/SIGTERM
+// or when the program dies of those signals. It never throws into the program and never
+// terminates it: when CUPTI refuses, the program runs untraced and the trace says why.
+#include <cupti.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "profiler/trace_format/attribution.hpp"
+#include "profiler/trace_format/buffer_pool.hpp"
+#include "profiler/trace_format/ranges.hpp"
+#include "profiler/trace_format/trace_meta.hpp"
+#include "profiler/trace_format/trace_writer.hpp"
+#include "profiler/trace_format/tracer_env.hpp"
+#include "profiler/tracer/activity_decode.hpp"
+#include "profiler/tracer/tracer.hpp"
+
+namespace goodput::trace::tracer {
+namespace {
+
+constexpr std::size_t kMaxPendingRanges = 1u << 20;  // NVTX ranges waiting to be written
+constexpr std::size_t kMaxKeptRanges = 1u << 18;     // ranges remembered for GPU attribution
+constexpr std::uint32_t kFlushPeriodMs = 500;
+constexpr CUpti_ActivityKind kTracedKinds[] = {CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL,
+                                               CUPTI_ACTIVITY_KIND_MEMCPY,
+                                               CUPTI_ACTIVITY_KIND_MEMSET,
+                                               CUPTI_ACTIVITY_KIND_RUNTIME,
+                                               CUPTI_ACTIVITY_KIND_DRIVER,
+                                               CUPTI_ACTIVITY_KIND_SYNCHRONIZATION,
+                                               CUPTI_ACTIVITY_KIND_OVERHEAD};
+
+struct State {
+  TracerConfig cfg;
+  RankInfo rank;
+  pid_t owner = 0;
+  bool enabled = false;
+  std::atomic<bool> forked_child{false};
+  std::atomic<bool> finished{false};
+  std::atomic<bool> interrupted{false};
+  std::atomic<bool> cupti_ok{false};
+  std::atomic<bool> nvtx{false};
+  std::atomic<std::uint64_t> nvtx_ns{0};
+  std::atomic<std::uint64_t> processing_ns{0};
+  std::atomic<std::uint64_t> forced_flushes{0};
+
+  // NVTX side: cheap work under range_mu only, so program threads never wait for file I/O.
+  RangeRecorder ranges;
+  std::mutex range_mu;
+  std::unique_ptr<StepWindow> window;
+  std::unordered_map<std::uint64_t, int> step_index;  // range id -> step number
+  std::vector<RangeRecord> pending;
+  std::uint64_t ranges_dropped = 0;
+
+  // Writer side, under mu: the CUPTI worker thread and the final flush.
+  std::mutex mu;
+  TraceWriter writer;
+  Attribution attribution;
+  std::unique_ptr<BufferPool> pool;
+  std::vector<RangeRecord> kept;  // id, name, thread and times, for GPU spans
+  std::vector<RangeRecord> steps;
+  std::uint64_t kept_dropped = 0;
+  bool cuda_initialized = false;
+  std::string untraced_reason;
+  std::string cupti_error;
+  std::vector<std::string> kinds_refused;
+  std::uint64_t dropped = 0;
+  std::uint64_t cupti_overhead_ns = 0;
+  std::uint64_t final_flush_ns = 0;
+  std::uint64_t decoded = 0, skipped = 0;
+  std::unordered_map<std::string, std::uint64_t> counts;
+  nlohmann::json devices = nlohmann::json::array();
+  nlohmann::json contexts = nlohmann::json::array();
+  CUpti_SubscriberHandle subscriber = nullptr;
+};
+
+// Leaked on purpose: it must outlive every atexit handler and static destructor that may still
+// run CUDA work (and so produce records) after ours.
+State* g = nullptr;
+std::once_flag g_started;
+std::once_flag g_cupti;
+struct sigaction g_old_int {
+}, g_old_term{};
+
+void warn(const std::string& text) {
+  const std::string line = "goodput tracer: " + text + "\n";
+  (void)!write(2, line.data(), line.size());
+}
+
+bool usable() {
+  return g && g->enabled && !g->forked_child.load() && !g->finished.load() && getpid() == g->owner;
+}
+
+// Collects decoded records into the trace: called with g->mu held.
+class Sink : public ActivitySink {
+ public:
+  void kernel(const KernelEvent& k) override {
+    g->writer.kernel(k);
+    g->attribution.add_gpu({k.correlation, k.device, k.stream, k.start_ns, k.end_ns});
+    ++g->counts["kernels"];
+  }
+  void memcpy(const MemcpyEvent& m) override {
+    g->writer.memcpy(m);
+    g->attribution.add_gpu({m.correlation, m.device, m.stream, m.start_ns, m.end_ns});
+    ++g->counts["memcpy"];
+  }
+  void memset(const MemsetEvent& m) override {
+    g->writer.memset(m);
+    g->attribution.add_gpu({m.correlation, m.device, m.stream, m.start_ns, m.end_ns});
+    ++g->counts["memset"];
+  }
+  void api(const ApiEvent& a) override {
+    g->writer.api(a);
+    if (a.flow_start) g->attribution.add_launch({a.tid, a.start_ns, a.correlation});
+    ++g->counts[a.category];
+  }
+  void overhead(const OverheadEvent& o) override {
+    g->writer.overhead(o);
+    g->cupti_overhead_ns += o.end_ns > o.start_ns ? o.end_ns - o.start_ns : 0;
+    ++g->counts["overhead"];
+  }
+  void device(const nlohmann::json& props) override {
+    for (const auto& d : g->devices)
+      if (d.value("id", -1) == props.value("id", -2)) return;
+    g->devices.push_back(props);
+  }
+  void context(std::uint32_t context, std::uint32_t device, std::uint32_t null_stream) override {
+    g->contexts.push_back({{"context", context}, {"device", device}, {"null stream", null_stream}});
+  }
+};
+
+// Moves closed NVTX ranges to the file; called with g->mu held.
+void write_pending_ranges() {
+  std::vector<RangeRecord> batch;
+  {
+    std::lock_guard lock(g->range_mu);
+    batch.swap(g->pending);
+  }
+  for (auto& r : batch) {
+    g->writer.range(r);
+    ++g->counts["ranges"];
+    bool is_step = false;
+    {
+      std::lock_guard lock(g->range_mu);
+      is_step = g->step_index.count(r.id) > 0;
+    }
+    if (is_step) g->steps.push_back(r);
+    if (g->kept.size() < kMaxKeptRanges) {
+      g->kept.push_back(std::move(r));
+    } else {
+      ++g->kept_dropped;
+    }
+  }
+}
+
+void CUPTIAPI buffer_requested(std::uint8_t** buffer, std::size_t* size, std::size_t* max_records) {
+  *max_records = 0;
+  *buffer = (g && g->pool) ? g->pool->acquire() : nullptr;
+  *size = *buffer ? g->pool->buffer_bytes() : 0;
+}
+
+void CUPTIAPI buffer_completed(CUcontext ctx, std::uint32_t stream, std::uint8_t* buffer,
+                               std::size_t, std::size_t valid) {
+  if (!g) return;
+  const auto t0 = now_ns();
+  std::size_t dropped = 0;
+  if (cuptiActivityGetNumDroppedRecords(ctx, stream, &dropped) != CUPTI_SUCCESS) dropped = 0;
+  if (!g->forked_child.load() && getpid() == g->owner) {
+    std::lock_guard lock(g->mu);
+    g->dropped += dropped;
+    if (g->writer.is_open()) {
+      Sink sink;
+      const auto c = decode_activity_buffer(buffer, valid, sink);
+      g->decoded += c.records;
+      g->skipped += c.skipped;
+      write_pending_ranges();
+    }
+  }
+  if (g->pool) g->pool->release(buffer);
+  g->processing_ns += now_ns() - t0;
+}
+
+std::uint64_t CUPTIAPI cupti_timestamp() {
+  return now_ns();
+}
+
+void CUPTIAPI on_callback(void*, CUpti_CallbackDomain domain, CUpti_CallbackId cbid,
+                          const void* data) {
+  const bool context_destroy =
+      domain == CUPTI_CB_DOMAIN_RESOURCE && cbid == CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING;
+  const bool device_reset =
+      domain == CUPTI_CB_DOMAIN_RUNTIME_API &&
+      cbid == CUPTI_RUNTIME_TRACE_CBID_cudaDeviceReset_v3020 &&
+      static_cast<const CUpti_CallbackData*>(data)->callbackSite == CUPTI_API_ENTER;
+  if ((context_destroy || device_reset) && g && !g->forked_child.load()) {
+    // The records of a context are lost with it: take them now.
+    cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
+    ++g->forced_flushes;
+  }
+}
+
+std::string result_name(CUptiResult r) {
+  const char* s = nullptr;
+  if (cuptiGetResultString(r, &s) == CUPTI_SUCCESS && s) return s;
+  return "CUPTI error " + std::to_string(static_cast<int>(r));
+}
+
+std::string refusal_cause(CUptiResult r) {
+  // Loaded by hand (dlopen, NVTX) in a process without the driver: CUPTI only says "unknown".
+  if (void* driver = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD)) {
+    dlclose(driver);
+  } else {
+    return "no CUDA driver is loaded in this process";
+  }
+  switch (r) {
+    case CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED:
+      return "another profiler already holds CUPTI (torch.profiler, Nsight Systems, Nsight "
+             "Compute, cuda-gdb or compute-sanitizer)";
+    case CUPTI_ERROR_INSUFFICIENT_PRIVILEGES:
+      return "this user may not profile the GPU (driver setting RmProfilingAdminOnly)";
+    case CUPTI_ERROR_NOT_INITIALIZED:
+    case CUPTI_ERROR_INVALID_DEVICE:
+      return "no usable CUDA driver or device";
+    case CUPTI_ERROR_NOT_COMPATIBLE:
+    case CUPTI_ERROR_NOT_SUPPORTED:
+    case CUPTI_ERROR_VIRTUALIZED_DEVICE_NOT_SUPPORTED:
+      return "CUPTI does not support this device, driver or environment";
+    default:
+      return "CUPTI could not start";
+  }
+}
+
+void refuse(const char* call, CUptiResult r) {
+  const std::string cause = refusal_cause(r);
+  {
+    std::lock_guard lock(g->mu);
+    g->cupti_error = std::string(call) + ": " + result_name(r);
+    g->untraced_reason = cause + " (" + g->cupti_error + ")";
+  }
+  warn("CUPTI refused to trace: " + cause + " (" + std::string(call) + ": " + result_name(r) +
+       "); the program runs untraced");
+  if (g->subscriber) {
+    cuptiUnsubscribe(g->subscriber);
+    g->subscriber = nullptr;
+  }
+}
+
+// Turns the traced activity kinds on or off (the step window); false when the kernel kind
+// itself was refused.
+bool set_activity(bool on) {
+  bool kernels_ok = true;
+  for (auto kind : kTracedKinds) {
+    const CUptiResult r = on ? cuptiActivityEnable(kind) : cuptiActivityDisable(kind);
+    if (r != CUPTI_SUCCESS && on) {
+      if (kind == CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL) kernels_ok = false;
+      std::lock_guard lock(g->mu);
+      g->kinds_refused.push_back(std::to_string(static_cast<int>(kind)) + ": " + result_name(r));
+    }
+  }
+  if (!on) cuptiActivityFlushAll(0);
+  return kernels_ok;
+}
+
+void apply_window(StepWindow::Change change) {
+  if (change == StepWindow::Change::kNone || !g->cupti_ok.load()) return;
+  set_activity(change == StepWindow::Change::kStart);
+}
+
+void start_cupti() {
+  {
+    std::lock_guard lock(g->mu);
+    g->cuda_initialized = true;
+  }
+  if (!usable()) return;
+  CUptiResult r = cuptiSubscribe(&g->subscriber, on_callback, nullptr);
+  if (r != CUPTI_SUCCESS) {
+    g->subscriber = nullptr;
+    return refuse("cuptiSubscribe", r);
+  }
+  // Kernel thread ids (gettid), so runtime calls and NVTX ranges name the same threads.
+  cuptiSetThreadIdType(CUPTI_ACTIVITY_THREAD_ID_TYPE_SYSTEM);
+  cuptiActivityRegisterTimestampCallback(cupti_timestamp);
+  r = cuptiActivityRegisterCallbacks(buffer_requested, buffer_completed);
+  if (r != CUPTI_SUCCESS) return refuse("cuptiActivityRegisterCallbacks", r);
+  cuptiActivityFlushPeriod(kFlushPeriodMs);
+  cuptiEnableCallback(1, g->subscriber, CUPTI_CB_DOMAIN_RESOURCE,
+                      CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING);
+  cuptiEnableCallback(1, g->subscriber, CUPTI_CB_DOMAIN_RUNTIME_API,
+                      CUPTI_RUNTIME_TRACE_CBID_cudaDeviceReset_v3020);
+  cuptiActivityEnable(CUPTI_ACTIVITY_KIND_DEVICE);
+  cuptiActivityEnable(CUPTI_ACTIVITY_KIND_CONTEXT);
+  bool recording = false;
+  {
+    std::lock_guard lock(g->range_mu);
+    recording = g->window->recording();
+  }
+  if (recording && !set_activity(true)) {
+    set_activity(false);
+    return refuse("cuptiActivityEnable(CONCURRENT_KERNEL)", CUPTI_ERROR_NOT_SUPPORTED);
+  }
+  g->cupti_ok = true;
+}
+
+std::string process_name() {
+  std::ifstream in("/proc/self/comm");
+  std::string name;
+  std::getline(in, name);
+  return name.empty() ? "process" : name;
+}
+
+void write_trailer() {
+  const auto t = now_ns();
+  {
+    std::lock_guard lock(g->range_mu);
+    for (auto& r : g->ranges.close_all(t))
+      if (g->window->overlaps(r.start_ns, r.end_ns)) g->pending.push_back(std::move(r));
+  }
+  std::lock_guard lock(g->mu);
+  write_pending_ranges();
+  std::unordered_map<std::uint64_t, const RangeRecord*> by_id;
+  for (const auto& r : g->kept) by_id[r.id] = &r;
+  for (const auto& span : g->attribution.gpu_spans(g->kept))
+    g->writer.gpu_range(span, by_id.count(span.range_id) ? by_id[span.range_id]->name : "");
+  int first_step = 0;
+  {
+    std::lock_guard rl(g->range_mu);
+    if (!g->steps.empty() && g->step_index.count(g->steps.front().id))
+      first_step = g->step_index[g->steps.front().id];
+  }
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : g->attribution.steps(g->steps, first_step))
+    steps.push_back(to_json(s, g->writer.base_ns()));
+
+  auto meta = base_meta(g->rank, own_argv());
+  std::string status = kStatusComplete;
+  std::string reason;
+  if (!g->untraced_reason.empty()) {
+    status = kStatusUntraced;
+    reason = g->untraced_reason;
+  } else if (g->interrupted.load()) {
+    status = kStatusInterrupted;
+    reason = "the program was interrupted (SIGINT or SIGTERM); the trace holds what was recorded";
+  } else if (!g->cuda_initialized) {
+    reason = "the program never initialised CUDA; only NVTX ranges were recorded";
+  }
+  meta["status"] = status;
+  meta["status_reason"] = reason;
+  meta["cuda_initialized"] = g->cuda_initialized;
+  meta["cupti"] = {{"subscribed", g->cupti_ok.load()},
+                   {"error", g->cupti_error},
+                   {"kinds_refused", g->kinds_refused}};
+  meta["nvtx_attached"] = g->nvtx.load();
+  {
+    std::lock_guard rl(g->range_mu);
+    meta["capture"] = g->window->to_json();
+    meta["capture"]["unbalanced_ranges"] = g->ranges.unbalanced();
+    meta["capture"]["ranges_dropped"] = g->ranges_dropped;
+  }
+  nlohmann::json counts = nlohmann::json::object();
+  for (const auto& [k, v] : g->counts) counts[k] = v;
+  meta["records"] = counts;
+  meta["dropped_records"] = g->dropped;
+  meta["tracer"] = {{"overhead_ns",
+                     {{"nvtx_handlers", g->nvtx_ns.load()},
+                      {"buffer_processing", g->processing_ns.load()},
+                      {"cupti_reported", g->cupti_overhead_ns},
+                      {"final_flush", g->final_flush_ns}}},
+                    {"buffers", g->pool ? g->pool->to_json() : nlohmann::json()},
+                    {"forced_flushes", g->forced_flushes.load()},
+                    {"records_decoded", g->decoded},
+                    {"records_skipped", g->skipped},
+                    {"attribution_complete", !g->attribution.overflowed() && g->kept_dropped == 0}};
+  meta["steps"] = steps;
+  meta["contexts"] = g->contexts;
+  meta["counters"] = g->cfg.counters.empty()
+                         ? nlohmann::json()
+                         : nlohmann::json{{"requested", g->cfg.counters},
+                                          {"status", "not_collected"},
+                                          {"reason",
+                                           "hardware counters (CUPTI range profiler) are "
+                                           "not implemented in this tracer version"}};
+  nlohmann::json top = {
+      {"schemaVersion", 1}, {"deviceProperties", g->devices}, {"goodput", std::move(meta)}};
+  if (g->rank.rank) {
+    top["distributedInfo"] = {{"rank", *g->rank.rank}};
+    if (g->rank.world_size) top["distributedInfo"]["world_size"] = *g->rank.world_size;
+    if (g->rank.local_rank) top["distributedInfo"]["local_rank"] = *g->rank.local_rank;
+  }
+  g->writer.finish(std::move(top), process_name());
+}
+
+void finalize() {
+  if (!g || !g->enabled || g->forked_child.load() || getpid() != g->owner) return;
+  bool expected = false;
+  if (!g->finished.compare_exchange_strong(expected, true)) return;
+  try {
+    const auto t0 = now_ns();
+    if (g->cupti_ok.load()) cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
+    {
+      std::lock_guard lock(g->mu);
+      g->final_flush_ns = now_ns() - t0;
+    }
+    write_trailer();
+  } catch (const std::exception& e) {
+    warn(std::string("could not write the trace: ") + e.what());
+  } catch (...) {
+    warn("could not write the trace");
+  }
+}
+
+void on_signal(int sig, siginfo_t* info, void* uc) {
+  if (g) g->interrupted = true;
+  const struct sigaction& old = sig == SIGINT ? g_old_int : g_old_term;
+  if (old.sa_flags & SA_SIGINFO) {
+    if (old.sa_sigaction) return old.sa_sigaction(sig, info, uc);
+  } else if (old.sa_handler == SIG_IGN) {
+    return;
+  } else if (old.sa_handler != SIG_DFL) {
+    return old.sa_handler(sig);  // the program handles it (and exits through atexit, or not)
+  }
+  // The default action would end the process now: write the trace first. The alarm bounds the
+  // time, so a lock held by the interrupted thread cannot hang the program.
+  alarm(10);
+  finalize();
+  sigaction(sig, &old, nullptr);
+  raise(sig);
+}
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_sigaction = on_signal;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &g_old_int);
+  sigaction(SIGTERM, &sa, &g_old_term);
+}
+
+void at_fork_prepare() {
+  if (!g) return;
+  g->mu.lock();
+  g->range_mu.lock();
+}
+void at_fork_parent() {
+  if (!g) return;
+  g->range_mu.unlock();
+  g->mu.unlock();
+}
+void at_fork_child() {
+  if (!g) return;
+  // The child does not own the parent's trace: it neither flushes nor finishes it.
+  g->forked_child = true;
+  g->writer.forget_after_fork();
+  g->pending.clear();
+  g->range_mu.unlock();
+  g->mu.unlock();
+}
+
+void start() {
+  g = new State();
+  g->owner = getpid();
+  try {
+    const auto env = process_env();
+    g->cfg = tracer_config_from_env(env);
+    if (g->cfg.output.empty()) g->cfg.output = "goodput-trace.json";
+    g->rank = rank_from_env(env);
+    g->window = std::make_unique<StepWindow>(g->cfg.steps, g->cfg.step_marker);
+    g->pool = std::make_unique<BufferPool>(g->cfg.buffer_bytes, g->cfg.buffer_cap_bytes);
+    const bool direct = g->cfg.launcher_pid > 0 && getppid() == g->cfg.launcher_pid;
+    const auto path = trace_path_for(g->cfg.output, g->rank, getpid(), direct);
+    g->writer.open(path, now_ns() / 1'000'000'000 * 1'000'000'000,
+                   static_cast<std::uint32_t>(getpid()));
+    g->enabled = true;
+  } catch (const std::exception& e) {
+    if (!g->window) g->window = std::make_unique<StepWindow>(std::nullopt, kDefaultStepMarker);
+    warn(std::string("not tracing: ") + e.what());
+    return;
+  }
+  // --counters: `goodput profile` already warned once; the trace records "not_collected".
+  std::atexit(finalize);
+  install_signal_handlers();
+  pthread_atfork(at_fork_prepare, at_fork_parent, at_fork_child);
+}
+
+}  // namespace
+
+std::uint64_t now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::uint32_t thread_id() {
+  return static_cast<std::uint32_t>(syscall(SYS_gettid));
+}
+
+void ensure_started() {
+  try {
+    std::call_once(g_started, start);
+  } catch (...) {
+  }
+}
+
+void nvtx_attached() {
+  if (g) g->nvtx = true;
+}
+
+void add_nvtx_overhead(std::uint64_t ns) {
+  if (g) g->nvtx_ns += ns;
+}
+
+namespace {
+void range_started(std::uint64_t id, const std::string& name, std::uint64_t t) {
+  StepWindow::Change change;
+  {
+    std::lock_guard lock(g->range_mu);
+    const int before = g->window->steps_seen();
+    change = g->window->on_range_start(name, id, t);
+    if (g->window->steps_seen() != before) g->step_index[id] = before;
+  }
+  apply_window(change);
+}
+
+void range_closed(RangeRecord r) {
+  StepWindow::Change change;
+  {
+    std::lock_guard lock(g->range_mu);
+    change = g->window->on_range_end(r.id, r.end_ns);
+    if (g->window->overlaps(r.start_ns, r.end_ns)) {
+      if (g->pending.size() < kMaxPendingRanges) {
+        g->pending.push_back(std::move(r));
+      } else {
+        ++g->ranges_dropped;
+      }
+    }
+  }
+  apply_window(change);
+}
+}  // namespace
+
+int nvtx_push(std::string name, std::string domain) {
+  if (!usable()) return -1;
+  try {
+    const auto t = now_ns();
+    const auto tid = thread_id();
+    const int depth = g->ranges.depth(tid, domain);
+    const auto id = g->ranges.push(tid, name, std::move(domain), t);
+    range_started(id, name, t);
+    return depth;
+  } catch (...) {
+    return -1;
+  }
+}
+
+int nvtx_pop(const std::string& domain) {
+  if (!usable()) return -1;
+  try {
+    auto r = g->ranges.pop(thread_id(), domain, now_ns());
+    if (!r) return -1;
+    const int depth = r->depth;
+    range_closed(std::move(*r));
+    return depth;
+  } catch (...) {
+    return -1;
+  }
+}
+
+std::uint64_t nvtx_start(std::string name, std::string domain) {
+  if (!usable()) return 0;
+  try {
+    const auto t = now_ns();
+    const auto id = g->ranges.start(thread_id(), name, std::move(domain), t);
+    range_started(id, name, t);
+    return id;
+  } catch (...) {
+    return 0;
+  }
+}
+
+void nvtx_end(std::uint64_t id) {
+  if (!usable()) return;
+  try {
+    if (auto r = g->ranges.end(id, now_ns())) range_closed(std::move(*r));
+  } catch (...) {
+  }
+}
+
+}  // namespace goodput::trace::tracer
+
+// Called by the CUDA driver during cuInit when CUDA_INJECTION64_PATH names this library.
+extern "C" __attribute__((visibility("default"))) int InitializeInjection(void) {
+  using namespace goodput::trace::tracer;
+  try {
+    ensure_started();
+    if (g) std::call_once(g_cupti, start_cupti);
+  } catch (...) {
+  }
+  return 1;
+}
+
+// Writes the trace now (tests, and programs that end through _exit).
+extern "C" __attribute__((visibility("default"))) void goodput_tracer_finish(void) {
+  goodput::trace::tracer::finalize();
+}

@@ -1,0 +1,124 @@
+// `goodput profile` end to end on this machine: usage errors, exit codes, programs that never
+// use CUDA, NVTX-only programs, ranks and signals.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/tracer/test_util.hpp"
+
+namespace fs = std::filesystem;
+using goodput::test::run_process;
+
+namespace {
+
+fs::path temp_dir() {
+  return goodput::test::temp_dir("goodput_profile_cli");
+}
+nlohmann::json load(const fs::path& p) {
+  return goodput::test::load_json(p);
+}
+
+const std::map<std::string, std::string> kNoRank = {
+    {"RANK", ""},         {"OMPI_COMM_WORLD_RANK", ""},
+    {"SLURM_PROCID", ""}, {"PMI_RANK", ""},
+    {"PMIX_RANK", ""},    {"GOODPUT_TRACER_LIB", GOODPUT_TRACER_LIB_PATH}};
+
+goodput::test::ProcessResult profile(std::vector<std::string> args,
+                                     std::map<std::string, std::string> env = kNoRank) {
+  args.insert(args.begin(), {GOODPUT_BINARY, "profile"});
+  return run_process(args, env);
+}
+
+}  // namespace
+
+TEST(ProfileCli, UsageErrorsExit2) {
+  EXPECT_EQ(profile({}).exit_code, 2);
+  EXPECT_EQ(profile({"--steps", "5:2", "--", "/bin/true"}).exit_code, 2);
+  EXPECT_EQ(profile({"--steps", "x", "--", "/bin/true"}).exit_code, 2);
+  EXPECT_EQ(profile({"--counters", "cycles", "--", "/bin/true"}).exit_code, 2);
+  EXPECT_EQ(profile({"--buffer-mb", "0", "--", "/bin/true"}).exit_code, 2);
+  const auto help = profile({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--step-marker"), std::string::npos);
+}
+
+TEST(ProfileCli, MissingProgramExit2) {
+  const auto dir = temp_dir();
+  auto r = profile({"-o", (dir / "t.json").string(), "--", "/nonexistent/program"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("/nonexistent/program"), std::string::npos) << r.err;
+  r = profile({"-o", (dir / "t.json").string(), "--", "goodput-no-such-program-here"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("not found in PATH"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "t.json"));
+}
+
+TEST(ProfileCli, ProgramWithoutCudaWritesAnEmptyTraceThatSaysSo) {
+  const auto dir = temp_dir();
+  const auto r = profile(
+      {"-o", (dir / "t.json").string(), "--json", (dir / "r.json").string(), "--", "/bin/true"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("no CUDA activity was seen"), std::string::npos) << r.err;
+  const auto trace = load(dir / "t.json");
+  EXPECT_EQ(trace["goodput"]["status"], "no_cuda_activity");
+  EXPECT_TRUE(trace["traceEvents"].empty());
+  const auto results = load(dir / "r.json");
+  EXPECT_EQ(results["schema"], "goodput.results");
+  EXPECT_EQ(results["meta"]["status"], "complete");
+  EXPECT_EQ(results["profile"]["exit_code"], 0);
+  EXPECT_EQ(results["profile"]["traces"][0]["status"], "no_cuda_activity");
+}
+
+TEST(ProfileCli, ReturnsTheProgramsExitCode) {
+  const auto dir = temp_dir();
+  EXPECT_EQ(profile({"-o", (dir / "a.json").string(), "--", "/bin/sh", "-c", "exit 7"}).exit_code,
+            7);
+  EXPECT_EQ(profile({"-o", (dir / "b.json").string(), "--", "false"}).exit_code, 1);  // PATH lookup
+}
+
+TEST(ProfileCli, NvtxProgramStepsAndSummary) {
+  const auto dir = temp_dir();
+  const auto r = profile({"-o", (dir / "n.json").string(), "--steps", "1:2", "--",
+                          GOODPUT_NVTX_PROGRAM, "steps", "4", "3"});
+  ASSERT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("n.json: complete"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 steps"), std::string::npos) << r.err;
+  const auto doc = load(dir / "n.json");
+  EXPECT_EQ(doc["goodput"]["capture"]["steps_seen"], 4);
+  EXPECT_EQ(doc["goodput"]["steps"].size(), 1u);
+}
+
+TEST(ProfileCli, CustomStepMarker) {
+  const auto dir = temp_dir();
+  const auto r = profile({"-o", (dir / "m.json").string(), "--step-marker", "forward", "--",
+                          GOODPUT_NVTX_PROGRAM, "steps", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto doc = load(dir / "m.json");
+  ASSERT_EQ(doc["goodput"]["steps"].size(), 2u);
+  EXPECT_EQ(doc["goodput"]["steps"][0]["name"], "forward");
+}
+
+TEST(ProfileCli, RankFromTheEnvironmentNamesTheFile) {
+  const auto dir = temp_dir();
+  auto env = kNoRank;
+  env["OMPI_COMM_WORLD_RANK"] = "1";
+  const auto r = run_process({GOODPUT_BINARY, "profile", "-o", (dir / "r.json").string(), "--",
+                              GOODPUT_NVTX_PROGRAM, "steps", "1"},
+                             env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir / "r.rank1.json"));
+  EXPECT_FALSE(fs::exists(dir / "r.json"));
+}
+
+TEST(ProfileCli, SigtermIsForwardedAndTheTraceKept) {
+  const auto dir = temp_dir();
+  const auto r = run_process({GOODPUT_BINARY, "profile", "-o", (dir / "s.json").string(), "--",
+                              GOODPUT_NVTX_PROGRAM, "hang"},
+                             kNoRank, "ready", [](pid_t goodput) { kill(goodput, SIGTERM); });
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
+  const auto doc = load(dir / "s.json");
+  EXPECT_EQ(doc["goodput"]["status"], "interrupted");
+}

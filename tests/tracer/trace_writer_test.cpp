@@ -1,0 +1,224 @@
+#include "profiler/trace_format/trace_writer.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "harness/core/error.hpp"
+#include "harness/core/results.hpp"
+#include "profiler/trace_format/trace_files.hpp"
+#include "profiler/trace_format/trace_meta.hpp"
+#include "tests/tracer/test_util.hpp"
+
+using namespace goodput;
+using namespace goodput::trace;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path temp_dir() {
+  return goodput::test::temp_dir("goodput_trace_writer");
+}
+
+constexpr std::uint64_t kBase = 1'700'000'000'000'000'000ull;
+
+// A small trace covering every event kind, with fixed inputs.
+void write_sample(const std::string& path) {
+  TraceWriter w;
+  w.open(path, kBase, 4242);
+  ApiEvent launch{"cudaLaunchKernel",
+                  "cuda_runtime",
+                  kBase + 1000,
+                  kBase + 4500,
+                  4242,
+                  4243,
+                  17,
+                  211,
+                  true,
+                  {}};
+  w.api(launch);
+  ApiEvent sync{"Stream Sync", "cuda_sync",    kBase + 5000, kBase + 9000, 4242, 4243, 18, 0,
+                false,         {{"stream", 7}}};
+  w.api(sync);
+  KernelEvent k;
+  k.name = "ncclDevKernel_AllReduce_Sum_bf16_RING_LL(ncclDevKernelArgsStorage<4096ul>)";
+  k.start_ns = kBase + 6000;
+  k.end_ns = kBase + 8250;
+  k.device = 0;
+  k.context = 1;
+  k.stream = 7;
+  k.correlation = 17;
+  k.grid[0] = 32, k.grid[1] = 1, k.grid[2] = 1;
+  k.block[0] = 640, k.block[1] = 1, k.block[2] = 1;
+  k.registers_per_thread = 96;
+  k.static_shared_memory = 1024;
+  k.dynamic_shared_memory = 4096;
+  w.kernel(k);
+  MemcpyEvent m{"HtoD", "Pinned", "Device", 1 << 20, kBase + 2000, kBase + 3000, 0, 1, 7, 19};
+  w.memcpy(m);
+  MemsetEvent s{"Device", 4096, 0, kBase + 3100, kBase + 3200, 0, 1, 7, 20};
+  w.memset(s);
+  RangeRecord r;
+  r.id = 1;
+  r.name = "step";
+  r.tid = 4243;
+  r.start_ns = kBase + 500;
+  r.end_ns = kBase + 9500;
+  w.range(r);
+  w.gpu_range(GpuSpan{1, 0, 7, kBase + 6000, kBase + 8250, 1}, "step");
+  w.overhead(OverheadEvent{"CUPTI buffer flush", kBase + 9600, kBase + 9700, 4242, 4244});
+  nlohmann::json meta = {{"schema", kTraceSchema},
+                         {"status", kStatusComplete},
+                         {"records", {{"kernels", 1}}},
+                         {"dropped_records", 0}};
+  w.finish({{"schemaVersion", 1},
+            {"deviceProperties", {{{"id", 0}, {"name", "NVIDIA H100 80GB HBM3"}, {"numSms", 132}}}},
+            {"goodput", meta}},
+           "train");
+  EXPECT_FALSE(w.is_open());
+}
+
+nlohmann::json without_trace_name(nlohmann::json j) {
+  j.erase("traceName");
+  return j;
+}
+
+}  // namespace
+
+TEST(TraceWriter, TimestampsAreMicrosecondsAfterTheBase) {
+  EXPECT_DOUBLE_EQ(to_us(kBase + 1500, kBase), 1.5);
+  EXPECT_DOUBLE_EQ(to_us(kBase + 123'456'789'123ull, kBase), 123456789.123);
+  EXPECT_DOUBLE_EQ(to_us(kBase - 2000, kBase), -2.0);
+}
+
+TEST(TraceWriter, MatchesGoldenFile) {
+  const auto dir = temp_dir();
+  const auto path = (dir / "sample.json").string();
+  write_sample(path);
+  const auto got = read_json_file(path);
+  EXPECT_EQ(got["traceName"], path);
+  const std::string golden = std::string(GOODPUT_TRACER_TEST_DATA) + "/golden_trace.json";
+  if (std::getenv("GOODPUT_UPDATE_GOLDEN")) write_json_atomic(golden, without_trace_name(got));
+  EXPECT_EQ(without_trace_name(got), read_json_file(golden))
+      << "trace layout changed; if intended, rerun with GOODPUT_UPDATE_GOLDEN=1 and review the "
+         "diff";
+  EXPECT_FALSE(fs::exists(path + ".partial." + std::to_string(getpid())));
+}
+
+TEST(TraceWriter, KinetoShapedEventsAndFlows) {
+  const auto dir = temp_dir();
+  const auto path = (dir / "sample.json").string();
+  write_sample(path);
+  const auto doc = read_json_file(path);
+  ASSERT_TRUE(doc["traceEvents"].is_array());
+  EXPECT_EQ(doc["baseTimeNanoseconds"], kBase);
+  std::map<std::string, int> cats;
+  std::set<long> flow_starts, flow_ends;
+  for (const auto& e : doc["traceEvents"]) {
+    ASSERT_TRUE(e.contains("ph") && e.contains("pid") && e.contains("name")) << e.dump();
+    const auto ph = e["ph"].get<std::string>();
+    if (ph == "X") {
+      ++cats[e["cat"].get<std::string>()];
+      EXPECT_GE(e["dur"].get<double>(), 0.0);
+      EXPECT_TRUE(e["ts"].is_number());
+    } else if (ph == "s") {
+      flow_starts.insert(e["id"].get<long>());
+    } else if (ph == "f") {
+      flow_ends.insert(e["id"].get<long>());
+      EXPECT_EQ(e["bp"], "e");
+    } else {
+      EXPECT_EQ(ph, "M");
+    }
+    if (e.value("cat", "") == "kernel") {
+      const auto& a = e["args"];
+      EXPECT_EQ(e["pid"], 0);  // GPU rows: pid = device, tid = stream (Kineto's layout)
+      EXPECT_EQ(e["tid"], 7);
+      EXPECT_EQ(a["correlation"], 17);
+      EXPECT_EQ(a["registers per thread"], 96);
+      EXPECT_EQ(a["shared memory"], 5120);
+      EXPECT_EQ(a["grid"], nlohmann::json({32, 1, 1}));
+      EXPECT_EQ(a["block"], nlohmann::json({640, 1, 1}));
+      EXPECT_EQ(a["Collective name"], "all_reduce");
+      EXPECT_EQ(a["nccl"]["protocol"], "ll");
+      EXPECT_DOUBLE_EQ(e["ts"].get<double>(), 6.0);
+      EXPECT_DOUBLE_EQ(e["dur"].get<double>(), 2.25);
+    }
+  }
+  EXPECT_EQ(cats["kernel"], 1);
+  EXPECT_EQ(cats["gpu_memcpy"], 1);
+  EXPECT_EQ(cats["gpu_memset"], 1);
+  EXPECT_EQ(cats["cuda_runtime"], 1);
+  EXPECT_EQ(cats["cuda_sync"], 1);
+  EXPECT_EQ(cats["user_annotation"], 1);
+  EXPECT_EQ(cats["gpu_user_annotation"], 1);
+  EXPECT_EQ(cats["overhead"], 1);
+  EXPECT_EQ(flow_starts, std::set<long>({17}));
+  EXPECT_TRUE(flow_ends.count(17));
+}
+
+TEST(TraceFiles, MetadataIsReadFromTheTail) {
+  const auto dir = temp_dir();
+  const auto path = (dir / "sample.json").string();
+  write_sample(path);
+  const auto meta = read_trace_meta(path);
+  EXPECT_EQ(meta["status"], "complete");
+  EXPECT_EQ(meta["records"]["kernels"], 1);
+  // A pretty-printed file of the same content is read whole.
+  const auto pretty = (dir / "pretty.json").string();
+  write_json_atomic(pretty, read_json_file(path));
+  EXPECT_EQ(read_trace_meta(pretty)["status"], "complete");
+  // Files without the object are rejected by name.
+  const auto other = (dir / "other.json").string();
+  write_json_atomic(other, {{"traceEvents", nlohmann::json::array()}});
+  EXPECT_THROW(read_trace_meta(other), InputError);
+  EXPECT_THROW(read_trace_meta((dir / "missing.json").string()), InputError);
+}
+
+TEST(TraceFiles, FindsThePerProcessFilesOfOneRun) {
+  const auto dir = temp_dir();
+  for (const char* n : {"step.json", "step.rank0.json", "step.rank12.json", "step.pid77.json",
+                        "step.rank1.json.partial.5", "stepx.rank1.json", "other.json"})
+    std::ofstream(dir / n) << "{}";
+  const auto files = find_trace_files((dir / "step.json").string(),
+                                      fs::file_time_type::clock::now() - std::chrono::hours(1));
+  std::vector<std::string> names;
+  for (const auto& f : files) names.push_back(fs::path(f).filename().string());
+  EXPECT_EQ(names, (std::vector<std::string>{"step.json", "step.pid77.json", "step.rank0.json",
+                                             "step.rank12.json"}));
+  EXPECT_TRUE(find_trace_files((dir / "step.json").string(),
+                               fs::file_time_type::clock::now() + std::chrono::hours(1))
+                  .empty());
+}
+
+TEST(TraceMeta, ArgvCredentialsAreRedacted) {
+  const auto out = redact_argv({"python", "train.py", "--hf-token", "hf_abcdefghijklmnopqrstuvwxyz",
+                                "--api_key=sk-abcdefghijklmnopqrstu", "--lr", "3e-4",
+                                "ghp_abcdefghijklmnopqrstuvwxyz0123456789"});
+  EXPECT_EQ(out, (std::vector<std::string>{"python", "train.py", "--hf-token", "<redacted>",
+                                           "--api_key=<redacted>", "--lr", "3e-4", "<redacted>"}));
+}
+
+TEST(TraceMeta, EmptyTraceSaysWhy) {
+  RankInfo r;
+  r.rank = 1;
+  const auto doc = empty_trace(kStatusNoCuda, "never used CUDA", r, {"/bin/true"});
+  EXPECT_TRUE(doc["traceEvents"].empty());
+  EXPECT_EQ(doc["goodput"]["status"], "no_cuda_activity");
+  EXPECT_EQ(doc["goodput"]["status_reason"], "never used CUDA");
+  EXPECT_EQ(doc["goodput"]["rank"]["rank"], 1);
+  EXPECT_EQ(doc["goodput"]["schema"], "goodput.trace");
+  // only allow-listed variables are recorded
+  for (const auto& [k, v] : doc["goodput"]["environment"].items())
+    EXPECT_TRUE(k.rfind("GOODPUT_", 0) == 0 || k.rfind("CUDA", 0) == 0 || k.rfind("NCCL", 0) == 0 ||
+                k.find("RANK") != std::string::npos || k.find("SIZE") != std::string::npos ||
+                k.rfind("OMP", 0) == 0 || k.rfind("SLURM", 0) == 0 || k.rfind("CUBLAS", 0) == 0 ||
+                k.rfind("CUDNN", 0) == 0 || k.rfind("NVTE", 0) == 0 || k.rfind("PYTORCH", 0) == 0 ||
+                k.rfind("TORCH", 0) == 0 || k.rfind("NVIDIA", 0) == 0)
+        << k;
+}
