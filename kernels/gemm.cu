@@ -188,8 +188,10 @@ class GemmWorkload final : public Workload {
     const auto& p = c_.problem;
     if (p.m <= 0 || p.n <= 0 || p.k <= 0)
       throw InputError("GEMM problem '" + p.label + "': M, N and K must be positive");
-    if (c_.sets < 1 || c_.candidates < 1 || c_.tuning_runs < 1)
-      throw InputError("GEMM workload: sets, candidates and tuning runs must be at least 1");
+    if (c_.sets < 1 || c_.candidates < 1 || c_.tuning_runs < 1 || !(c_.tuning_ms > 0))
+      throw InputError(
+          "GEMM workload: sets, candidates and tuning runs must be at least 1, tuning time "
+          "positive");
   }
   ~GemmWorkload() override { release(); }
 
@@ -228,8 +230,11 @@ class GemmWorkload final : public Workload {
     return gemm_bytes(c_.problem.m, c_.problem.n, c_.problem.k, info_);
   }
   std::size_t footprint_bytes() const override {
+    // Plus the largest small-problem check, allocated while the full sets are held.
+    std::int64_t small = 256;
+    for (auto s : c_.small_sizes) small = std::max(small, s);
     return static_cast<std::size_t>(c_.sets) * gemm_set_bytes(c_.problem, info_) +
-           c_.workspace_bytes + (1u << 20);
+           c_.workspace_bytes + gemm_set_bytes({"check", small, small, small}, info_) + (1u << 20);
   }
 
   void setup() override {
@@ -381,20 +386,23 @@ class GemmWorkload final : public Workload {
   // Mean time of one run in ms, or +inf (status recorded) when the candidate fails to launch.
   double time_candidate(const cublasLtMatmulAlgo_t& algo, cudaEvent_t start, cudaEvent_t stop,
                         nlohmann::json& out) {
-    auto& b0 = sets_[0];
-    GOODPUT_CUDA_CHECK(cudaEventRecord(start, stream_));
-    cublasStatus_t st = launch(*big_, b0, algo, stream_);
-    GOODPUT_CUDA_CHECK(cudaEventRecord(stop, stream_));
-    GOODPUT_CUDA_CHECK(cudaEventSynchronize(stop));
+    // A warm-up run (loads the kernel), then one timed run to size the batch.
+    cublasStatus_t st = launch(*big_, sets_[0], algo, stream_);
+    if (st == CUBLAS_STATUS_SUCCESS) {
+      GOODPUT_CUDA_CHECK(cudaEventRecord(start, stream_));
+      st = launch(*big_, sets_[0], algo, stream_);
+      GOODPUT_CUDA_CHECK(cudaEventRecord(stop, stream_));
+    }
+    GOODPUT_CUDA_CHECK(cudaStreamSynchronize(stream_));
     if (st != CUBLAS_STATUS_SUCCESS) {
       out["status"] = status_text(st);
       return INFINITY;
     }
-    float first_ms = 0;
-    GOODPUT_CUDA_CHECK(cudaEventElapsedTime(&first_ms, start, stop));
-    // About 20 ms of timed work per candidate, at least 3 runs.
-    const int runs =
-        std::clamp(static_cast<int>(20.0 / std::max(first_ms, 1e-3f)), 3, c_.tuning_runs);
+    float one_ms = 0;
+    GOODPUT_CUDA_CHECK(cudaEventElapsedTime(&one_ms, start, stop));
+    // About tuning_ms of timed work per candidate: at least 3 runs, at most tuning_runs.
+    const double want = c_.tuning_ms / std::max(static_cast<double>(one_ms), 1e-4);
+    const int runs = std::min(c_.tuning_runs, std::max(3, static_cast<int>(want)));
     GOODPUT_CUDA_CHECK(cudaEventRecord(start, stream_));
     for (int r = 0; r < runs && st == CUBLAS_STATUS_SUCCESS; ++r)
       st = launch(*big_, sets_[static_cast<std::size_t>((r + 1) % c_.sets)], algo, stream_);

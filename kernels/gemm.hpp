@@ -14,9 +14,10 @@ struct GemmConfig {
   GemmDtype dtype = GemmDtype::kBf16;
   GemmProblem problem;
   int device = 0;
-  int sets = 1;          // rotating buffer sets (rotation_sets(): together >= 2x L2)
-  int candidates = 8;    // heuristic algorithms timed in setup(); the fastest is kept
-  int tuning_runs = 10;  // at most this many timed runs per candidate (fewer when slow)
+  int sets = 1;           // rotating buffer sets (rotation_sets(): together >= 2x L2)
+  int candidates = 8;     // heuristic algorithms timed in setup(); the fastest is kept
+  double tuning_ms = 20;  // timed work per candidate in setup()
+  int tuning_runs = 100;  // at most this many timed runs per candidate (at least 3)
   std::size_t workspace_bytes = 64ull << 20;
   int sampled_checks = 64;  // (i, j) entries of the full problem checked on the host
   std::vector<std::int64_t> small_sizes = {256, 512, 1024};  // small cube for the full check

@@ -34,7 +34,7 @@ std::vector<WorkloadPtr> gemm_suite(const DeviceInfo& dev, bool quick) {
       c.device = dev.index;
       c.sets = rotation_sets(dev.l2_bytes, gemm_set_bytes(p, d));
       c.candidates = quick ? 4 : 8;
-      c.tuning_runs = quick ? 5 : 10;
+      c.tuning_ms = quick ? 10 : 20;
       out.push_back(make_gemm_workload(c));
     }
   }
