@@ -373,6 +373,14 @@ Ledger compute_ledger(const EventLog& log, const LedgerOptions& opt) {
       }
     }
   }
+  bool any_step = false;
+  for (auto* a : order) any_step |= !a->steps.empty();
+  if (!any_step) {
+    std::string ranks;
+    for (auto r : log.ranks_seen) ranks += (ranks.empty() ? "" : ",") + std::to_string(r);
+    warn("", "no step events from reference rank " + std::to_string(log.reference_rank) +
+                 " (ranks in the log: " + ranks + "); choose another with --rank");
+  }
   job_start = std::min(job_start_ev ? job_start_ev->t : first_t, first_t);
   job_end = std::max(job_end_ev ? job_end_ev->t : last_t, last_t);
   for (auto* a : order) job_end = std::max(job_end, a->end);

@@ -247,15 +247,17 @@ std::string format_report(const Ledger& l, const EventLog& log) {
     o << "  goodput            unknown    (infra x framework = "
       << pct(l.infra_goodput * l.framework_goodput) << ")\n";
   o << "\nwhere the window went\n";
-  for (const auto& t : l.totals)
+  for (const auto& t : l.totals) {
+    if (t.seconds < 0.5 && t.share_of_window < 1e-4) continue;  // rounding dust; kept in --json
     o << "  " << fmts("%-20s", t.category) << fmts("%-11s", layer_name(t.layer))
       << fmts("%14s", dur(t.seconds, W)) << fmt("%9.2f %%", 100 * t.share_of_window) << "\n";
+  }
   o << "\nlargest losses and their causes\n";
   std::size_t shown = 0;
   for (const auto& loss : l.losses) {
     if (shown++ == 12) break;
     const Cause& c = l.causes[loss.cause];
-    o << "  " << fmts("%14s", dur(loss.seconds, W)) << "  " << fmts("%-18s", loss.category)
+    o << "  " << fmts("%14s", dur(loss.seconds, W)) << "  " << fmts("%-20s", loss.category)
       << c.description;
     if (!c.where.empty()) o << "  [" << c.where << "]";
     if (!c.checkpoint.empty()) o << "; resumed from checkpoint " << c.checkpoint;
