@@ -4,6 +4,8 @@
 
 namespace goodput::cli {
 Command devices_command(CLI::App& app);
+Command calibrate_command(CLI::App& app);
+Command bench_command(CLI::App& app);
 Command compare_command(CLI::App& app);
 Command report_command(CLI::App& app);
 Command ledger_command(CLI::App& app);

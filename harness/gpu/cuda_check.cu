@@ -14,13 +14,16 @@ void throw_cuda_error(cudaError_t err, const char* expr, const char* file, int l
   std::string msg = std::string(file) + ":" + std::to_string(line) + ": " + expr +
                     " failed: " + cudaGetErrorName(err) + ": " + cudaGetErrorString(err);
   if (is_no_gpu_error(err)) throw NoGpuError(msg);
+  if (err == cudaErrorMemoryAllocation) throw DeviceOutOfMemory(msg);
   throw RuntimeFailure(msg);
 }
 
 void throw_cublas_error(int status, const char* expr, const char* file, int line) {
   const auto st = static_cast<cublasStatus_t>(status);
-  throw RuntimeFailure(std::string(file) + ":" + std::to_string(line) + ": " + expr +
-                       " failed: " + cublasGetStatusName(st) + ": " + cublasGetStatusString(st));
+  const std::string msg = std::string(file) + ":" + std::to_string(line) + ": " + expr +
+                          " failed: " + cublasGetStatusName(st) + ": " + cublasGetStatusString(st);
+  if (st == CUBLAS_STATUS_ALLOC_FAILED) throw DeviceOutOfMemory(msg);
+  throw RuntimeFailure(msg);
 }
 
 }  // namespace goodput::gpu

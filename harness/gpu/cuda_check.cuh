@@ -11,6 +11,12 @@
 
 namespace goodput::gpu {
 
+// An allocation failed (cudaErrorMemoryAllocation, CUBLAS_STATUS_ALLOC_FAILED): the harness
+// records the workload as skipped rather than failed.
+struct DeviceOutOfMemory : RuntimeFailure {
+  using RuntimeFailure::RuntimeFailure;
+};
+
 [[noreturn]] void throw_cuda_error(cudaError_t err, const char* expr, const char* file, int line);
 [[noreturn]] void throw_cublas_error(int status, const char* expr, const char* file, int line);
 // True for errors that mean "no usable GPU" rather than a failure of the work.

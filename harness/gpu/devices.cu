@@ -31,20 +31,23 @@ int attribute(cudaDeviceAttr attr, int dev) {
 
 }  // namespace
 
-bool built_with_cuda() { return true; }
+bool built_with_cuda() {
+  return true;
+}
 
 std::vector<DeviceInfo> list_devices() {
   int driver = 0;
   cudaDriverGetVersion(&driver);
   if (driver == 0)
-    throw NoGpuError("no NVIDIA driver found (libcuda.so.1 could not be loaded); no GPU can be used");
+    throw NoGpuError(
+        "no NVIDIA driver found (libcuda.so.1 could not be loaded); no GPU can be used");
   int count = 0;
   const cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess || count == 0) {
     throw NoGpuError(std::string("no usable GPU: ") +
-                     (err == cudaSuccess ? "the driver reports 0 devices"
-                                         : std::string(cudaGetErrorName(err)) + ": " +
-                                               cudaGetErrorString(err)));
+                     (err == cudaSuccess
+                          ? "the driver reports 0 devices"
+                          : std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err)));
   }
   int runtime = 0;
   cudaRuntimeGetVersion(&runtime);
