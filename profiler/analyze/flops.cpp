@@ -1,6 +1,7 @@
 #include "profiler/analyze/flops.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <numeric>
 #include <tuple>
@@ -35,29 +36,32 @@ std::optional<OpFlops> gemm(std::int64_t b, std::int64_t m, std::int64_t n, std:
 }
 
 bool concrete_true(const traceio::CpuOp& op, std::size_t index) {
-  return index < op.concrete_inputs.size() && op.concrete_inputs[index] == "True";
+  return index < op.concrete_inputs.size() &&
+         (op.concrete_inputs[index] == "True" || op.concrete_inputs[index] == "1");
 }
 
-// Argument index of is_causal in each SDPA signature ("Concrete Inputs" records scalars).
+// Argument positions in each SDPA signature ("Concrete Inputs" records scalars). The
+// public ops take [B, H, S, D]; the _flash/_efficient kernels' ops take [B, S, H, D].
 struct SdpaOp {
   const char* name;
   std::size_t q_arg;       // index of query among the inputs
-  std::size_t causal_arg;  // index of is_causal
+  std::size_t causal_arg;  // index of is_causal (or of the int mask type, 1 = causal)
   bool backward;
+  bool bshd;
 };
 const SdpaOp kSdpaOps[] = {
-    {"aten::scaled_dot_product_attention", 0, 5, false},
-    {"aten::_scaled_dot_product_flash_attention", 0, 4, false},
-    {"aten::_scaled_dot_product_efficient_attention", 0, 6, false},
-    {"aten::_scaled_dot_product_cudnn_attention", 0, 6, false},
-    {"aten::_scaled_dot_product_flash_attention_for_cpu", 0, 4, false},
-    {"aten::_flash_attention_forward", 0, 6, false},
-    {"aten::_efficient_attention_forward", 0, 8, false},
-    {"aten::_scaled_dot_product_flash_attention_backward", 1, 10, true},
-    {"aten::_scaled_dot_product_efficient_attention_backward", 1, 11, true},
-    {"aten::_scaled_dot_product_cudnn_attention_backward", 1, 14, true},
-    {"aten::_flash_attention_backward", 1, 11, true},
-    {"aten::_efficient_attention_backward", 1, 13, true},
+    {"aten::scaled_dot_product_attention", 0, 5, false, false},
+    {"aten::_scaled_dot_product_flash_attention", 0, 4, false, false},
+    {"aten::_scaled_dot_product_efficient_attention", 0, 6, false, false},
+    {"aten::_scaled_dot_product_cudnn_attention", 0, 6, false, false},
+    {"aten::_scaled_dot_product_flash_attention_for_cpu", 0, 4, false, false},
+    {"aten::_flash_attention_forward", 0, 8, false, true},
+    {"aten::_efficient_attention_forward", 0, 9, false, true},
+    {"aten::_scaled_dot_product_flash_attention_backward", 1, 11, true, false},
+    {"aten::_scaled_dot_product_efficient_attention_backward", 1, 11, true, false},
+    {"aten::_scaled_dot_product_cudnn_attention_backward", 1, 14, true, false},
+    {"aten::_flash_attention_backward", 1, 11, true, true},
+    {"aten::_efficient_attention_backward", 1, 15, true, true},
 };
 
 }  // namespace
@@ -95,6 +99,7 @@ std::optional<OpFlops> op_flops(const std::string& name, const traceio::CpuOp& o
   } else if (name == "aten::addmm") {
     const Dims &a = arg(1), &b = arg(2);
     if (a.size() == 2 && b.size() == 2) f = gemm(1, a[0], b[1], a[1]);
+    if (f) f->flops += static_cast<double>(f->m) * static_cast<double>(f->n);  // + bias
     dtype_arg = 1;
   } else if (name == "aten::bmm") {
     const Dims &a = arg(0), &b = arg(1);
@@ -102,10 +107,12 @@ std::optional<OpFlops> op_flops(const std::string& name, const traceio::CpuOp& o
   } else if (name == "aten::baddbmm") {
     const Dims &a = arg(1), &b = arg(2);
     if (a.size() == 3 && b.size() == 3) f = gemm(a[0], a[1], b[2], a[2]);
+    if (f) f->flops += static_cast<double>(f->batch * f->m) * static_cast<double>(f->n);
     dtype_arg = 1;
   } else if (name == "aten::linear") {
     const Dims &x = arg(0), &w = arg(1);
     if (x.size() >= 1 && w.size() == 2) f = gemm(1, prod(x, 0, x.size() - 1), w[0], w[1]);
+    if (f && !arg(2).empty()) f->flops += static_cast<double>(f->m) * static_cast<double>(f->n);
   } else if (name == "aten::matmul") {
     const Dims &a = arg(0), &b = arg(1);
     if (a.size() >= 2 && b.size() == 2) {
@@ -121,7 +128,8 @@ std::optional<OpFlops> op_flops(const std::string& name, const traceio::CpuOp& o
       if (name != s.name) continue;
       const Dims &q = arg(s.q_arg), &k = arg(s.q_arg + 1), &v = arg(s.q_arg + 2);
       if (q.size() != 4 || k.size() != 4 || !all_positive(q) || !all_positive(k)) break;
-      const std::int64_t b = q[0], h = q[1], sq = q[2], dq = q[3], sk = k[2];
+      const std::size_t hi = s.bshd ? 2 : 1, si = s.bshd ? 1 : 2;
+      const std::int64_t b = q[0], h = q[hi], sq = q[si], dq = q[3], sk = k[si];
       const std::int64_t dv = v.size() == 4 ? v[3] : dq;
       OpFlops a;
       a.kind = "attention";
@@ -193,6 +201,13 @@ std::vector<OpInstance> link_op_flops(const traceio::RankTrace& t,
     if (!flops_of(i) && may_climb(g.name))
       for (int depth = 0; depth < 4 && i != kNone && !flops_of(i); ++depth) i = parent[i];
     if (i == kNone || !flops_of(i)) continue;
+    // Report attention under the SDPA backend op (aten::_scaled_dot_product_flash_attention),
+    // not the kernel-level op below it, as profilers' op tables do.
+    while (parent[i] != kNone && flops_of(parent[i]) &&
+           t.names[t.ops[parent[i]].name].rfind("aten::_", 0) == 0 &&
+           flops_of(parent[i])->kind == flops_of(i)->kind &&
+           std::abs(flops_of(parent[i])->flops - flops_of(i)->flops) <= 1e-6 * flops_of(i)->flops)
+      i = parent[i];
     auto& o = inst[i];
     if (o.kernels == 0) {
       o.op_index = i;

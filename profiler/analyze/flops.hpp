@@ -1,6 +1,6 @@
 // Executed FLOPs of GEMM and attention kernels from the shapes the launching op recorded
 // ("Input Dims", "Input type"), and the per-shape GEMM table (like TraceLens's GEMM report).
-// GEMM FLOPs = 2·M·N·K (per batch); attention forward = 4·B·H·Sq·Sk·D (half when causal),
+// GEMM FLOPs = 2·M·N·K (per batch, + M·N for a bias as in addmm); attention forward = 4·B·H·Sq·Sk·D (half when causal),
 // backward 2.5× forward.
 #pragma once
 #include <cstdint>

@@ -4,6 +4,7 @@
 // string tids). Chrome-trace ts/dur are microseconds whatever displayTimeUnit says (that field
 // only sets the viewer's display unit).
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -504,7 +505,8 @@ RankTrace read_trace(const std::string& path) {
   throw InputError(path + ": not a recognised trace format (no \"traceEvents\")");
 }
 
-std::vector<RankTrace> read_traces(const std::vector<std::string>& paths) {
+std::vector<RankTrace> read_traces(const std::vector<std::string>& paths,
+                                   std::vector<double>* seconds) {
   namespace fs = std::filesystem;
   std::vector<std::string> files;
   for (const auto& p : paths) {
@@ -530,7 +532,12 @@ std::vector<RankTrace> read_traces(const std::vector<std::string>& paths) {
   }
   if (files.empty()) throw InputError("no trace files given");
   std::vector<RankTrace> out;
-  for (const auto& f : files) out.push_back(read_trace(f));
+  for (const auto& f : files) {
+    const auto t0 = std::chrono::steady_clock::now();
+    out.push_back(read_trace(f));
+    out.back().read_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
   if (out.size() > 1) {
     // Files without distributedInfo take their position as rank.
     for (std::size_t i = 0; i < out.size(); ++i)
@@ -541,6 +548,10 @@ std::vector<RankTrace> read_traces(const std::vector<std::string>& paths) {
       if (out[i].rank() == out[i - 1].rank())
         throw InputError(out[i].path + ": rank " + std::to_string(out[i].rank()) +
                          " is also the rank of " + out[i - 1].path);
+  }
+  if (seconds) {
+    seconds->clear();
+    for (const auto& t : out) seconds->push_back(t.read_seconds);
   }
   return out;
 }

@@ -28,6 +28,8 @@ RankTrace read_kineto(const std::string& path);
 RankTrace read_trace(const std::string& path);
 // Files and folders (a folder contributes its *.json and *.json.gz files, sorted); one RankTrace
 // per file, sorted by rank. InputError when nothing is found or two files claim the same rank.
-std::vector<RankTrace> read_traces(const std::vector<std::string>& paths);
+// seconds (optional) receives each file's read time, in the returned order.
+std::vector<RankTrace> read_traces(const std::vector<std::string>& paths,
+                                   std::vector<double>* seconds = nullptr);
 
 }  // namespace goodput::traceio

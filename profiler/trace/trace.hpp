@@ -98,6 +98,7 @@ struct RankTrace {
   std::string path;
   std::string format;       // "kineto" ...
   std::uint64_t bytes = 0;  // uncompressed JSON bytes read
+  double read_seconds = 0;
   std::string display_time_unit;
   std::optional<std::int64_t> base_time_ns;
   std::vector<DeviceProps> devices;

@@ -40,3 +40,54 @@ std::string write_temp(const std::string& text, bool gz, const std::string& suff
 }
 
 }  // namespace goodput::testing
+
+namespace goodput::testing {
+
+std::vector<std::map<std::string, std::string>> read_csv(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string field;
+  bool quoted = false;
+  char c;
+  while (in.get(c)) {
+    if (quoted) {
+      if (c == '"') {
+        if (in.peek() == '"') {
+          field += '"';
+          in.get(c);
+        } else {
+          quoted = false;
+        }
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      row.push_back(field);
+      field.clear();
+    } else if (c == '\n') {
+      row.push_back(field);
+      field.clear();
+      rows.push_back(row);
+      row.clear();
+    } else if (c != '\r') {
+      field += c;
+    }
+  }
+  if (!field.empty() || !row.empty()) {
+    row.push_back(field);
+    rows.push_back(row);
+  }
+  std::vector<std::map<std::string, std::string>> out;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    std::map<std::string, std::string> m;
+    for (std::size_t j = 0; j < rows[0].size() && j < rows[i].size(); ++j)
+      m[rows[0][j]] = rows[i][j];
+    out.push_back(m);
+  }
+  return out;
+}
+
+}  // namespace goodput::testing

@@ -19,3 +19,11 @@ std::string write_temp(const std::string& text, bool gz = false,
   if (var.empty())                                                                   \
   GTEST_SKIP() << "real trace " << name << " not found under " << GOODPUT_TRACES_DIR \
                << " (../shared/traces beside the checkout)"
+
+#include <map>
+#include <vector>
+
+namespace goodput::testing {
+// Rows of a CSV file with a header line (quoted fields may hold commas); empty when unreadable.
+std::vector<std::map<std::string, std::string>> read_csv(const std::string& path);
+}  // namespace goodput::testing

@@ -1,0 +1,588 @@
+#include "profiler/analyze/analysis.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#include "harness/core/error.hpp"
+#include "harness/core/gpu_spec.hpp"
+#include "harness/core/stats.hpp"
+#include "profiler/analyze/classify.hpp"
+#include "profiler/analyze/flops.hpp"
+#include "profiler/analyze/hta.hpp"
+#include "profiler/analyze/peaks.hpp"
+
+namespace goodput::analyze {
+namespace {
+
+using nlohmann::json;
+
+double ms(std::int64_t ns) {
+  return static_cast<double>(ns) / 1e6;
+}
+double sec(std::int64_t ns) {
+  return static_cast<double>(ns) / 1e9;
+}
+
+std::string lower_alnum(const std::string& s) {
+  std::string o;
+  for (char c : s)
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      o += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return o;
+}
+
+std::string short_name(const std::string& n, std::size_t max = 70) {
+  std::string s = n.rfind("void ", 0) == 0 ? n.substr(5) : n;
+  return s.size() > max ? s.substr(0, max - 3) + "..." : s;
+}
+
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+json opt_json(const std::optional<double>& v) {
+  return v ? json(*v) : json();
+}
+
+// MFU of `flops` in `window_s` against each known peak of `dtype`.
+json mfu_json(double flops, double window_s, const PeakSet& peaks, const std::string& dtype) {
+  json j = json::object();
+  if (window_s <= 0 || flops <= 0) return j;
+  for (const auto& [src, m] : {std::pair<const char*, const std::map<std::string, double>*>{
+                                   "calibrated", &peaks.calibrated},
+                               {"datasheet", &peaks.datasheet},
+                               {"clock_derived", &peaks.clock}}) {
+    auto it = m->find(dtype);
+    if (it != m->end() && it->second > 0) j[src] = flops / window_s / it->second;
+  }
+  return j;
+}
+
+json waterfall_json(const Waterfall& w, const std::string& basis, const std::string& peak_src) {
+  auto term = [&](const char* name, double s) {
+    return json{{"term", name}, {"seconds", s}, {"pct", w.window_s > 0 ? 100 * s / w.window_s : 0}};
+  };
+  return {{"basis", basis},
+          {"peak", peak_src},
+          {"step_seconds", w.window_s},
+          {"flops_time_at_peak_seconds", w.ideal_s},
+          {"terms",
+           json::array({term("idle", w.idle_s), term("exposed_communication", w.comm_exposed_s),
+                        term("memory_ops", w.memory_s), term("non_matmul_compute", w.non_matmul_s),
+                        term("matmul_inefficiency", w.matmul_ineff_s)})},
+          {"mfu_pct", 100 * w.mfu()}};
+}
+
+struct NcclCall {
+  std::string collective, dtype, algorithm, protocol;
+  int group = 0;
+  double bytes = 0, dur_s = 0;
+};
+
+}  // namespace
+
+double busbw_factor(const std::string& collective, int n) {
+  if (n <= 0) return 0;
+  const std::string c = lower_alnum(collective);
+  const double dn = n;
+  if (c.find("allreduce") != std::string::npos) return 2 * (dn - 1) / dn;
+  if (c.find("allgather") != std::string::npos || c.find("reducescatter") != std::string::npos ||
+      c.find("alltoall") != std::string::npos)
+    return (dn - 1) / dn;
+  return 1;
+}
+
+int nccl_dtype_bytes(const std::string& dtype) {
+  static const std::map<std::string, int> m = {
+      {"float", 4},     {"float32", 4},  {"f32", 4},   {"half", 2},   {"float16", 2},
+      {"f16", 2},       {"bfloat16", 2}, {"bf16", 2},  {"double", 8}, {"f64", 8},
+      {"long", 8},      {"int64", 8},    {"int", 4},   {"int32", 4},  {"char", 1},
+      {"byte", 1},      {"int8", 1},     {"uint8", 1}, {"bool", 1},   {"float8e4m3fn", 1},
+      {"float8e5m2", 1}};
+  auto it = m.find(lower_alnum(dtype));
+  return it == m.end() ? 0 : it->second;
+}
+
+Waterfall waterfall(const StepBreakdown& s, double flops, double peak) {
+  Waterfall w;
+  w.window_s = sec(s.window());
+  w.ideal_s = peak > 0 ? flops / peak : 0;
+  w.idle_s = sec(s.idle());
+  w.comm_exposed_s = sec(s.comm_exposed);
+  w.memory_s = sec(s.memory);
+  w.non_matmul_s = sec(s.other_compute);
+  w.matmul_ineff_s = sec(s.gemm + s.attention) - w.ideal_s;
+  return w;
+}
+
+AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptions& opt) {
+  Classifier classifier;
+  if (!opt.rules_file.empty()) classifier.add_rules_file(opt.rules_file);
+  std::optional<ModelSpec> model;
+  std::optional<ModelFlops> mflops;
+  if (!opt.model_file.empty()) {
+    model = load_model_spec(opt.model_file);
+    mflops = model_flops(*model);
+  }
+  const bool have_model_flops = opt.flops_per_step.has_value() || mflops.has_value();
+  const double model_step_flops =
+      opt.flops_per_step ? opt.flops_per_step.value() : (mflops ? mflops->flops_per_step : 0.0);
+  const std::string model_dtype = model ? canonical_dtype(model->dtype) : "bf16";
+  const SpecDb db = load_default_spec_db();
+
+  json out;
+  std::ostringstream txt;
+  out["options"] = {{"step_marker", opt.marker.name.empty() ? "ProfilerStep#N" : opt.marker.name},
+                    {"warmup_steps_excluded", opt.warmup_steps},
+                    {"peak_file", opt.peak_file},
+                    {"model_file", opt.model_file},
+                    {"rules_file", opt.rules_file},
+                    {"gpu", opt.gpu}};
+  if (opt.marker.window_us)
+    out["options"]["window_us"] = {opt.marker.window_us->first, opt.marker.window_us->second};
+  if (model) out["model"] = {{"spec", to_json(*model)}, {"flops", to_json(*mflops)}};
+  if (opt.flops_per_step) out["model"] = {{"flops_per_step_per_gpu", *opt.flops_per_step}};
+
+  json ranks = json::array(), in_json = json::array();
+  // Per step name: rank -> breakdown, for stragglers.
+  std::map<std::string, std::map<int, StepBreakdown>> by_step;
+  std::vector<std::string> step_order;
+
+  for (const auto& in : inputs) {
+    const traceio::RankTrace& t = *in.trace;
+    const double mb = static_cast<double>(t.bytes) / 1e6;
+    in_json.push_back({{"path", t.path},
+                       {"format", t.format},
+                       {"rank", t.rank()},
+                       {"json_bytes", t.bytes},
+                       {"read_seconds", in.read_seconds},
+                       {"read_mb_per_s", in.read_seconds > 0 ? mb / in.read_seconds : 0},
+                       {"gpu_events", t.gpu.size()},
+                       {"cpu_ops", t.ops.size()},
+                       {"runtime_calls", t.runtime.size()},
+                       {"flow_events", t.flow_events},
+                       {"skipped_events", t.skipped_events}});
+    if (t.gpu.empty())
+      throw InputError(t.path + ": no GPU events (kernels, memcpy, memset): nothing to analyse");
+
+    std::vector<KernelClass> class_of(t.names.size(), KernelClass::kOther);
+    for (traceio::NameId i = 0; i < t.names.size(); ++i)
+      class_of[i] = classifier.classify(t.names[i]);
+    for (const auto& g : t.gpu)
+      if (g.kind == traceio::GpuKind::kMemcpy)
+        class_of[g.name] = KernelClass::kMemcpy;
+      else if (g.kind == traceio::GpuKind::kMemset)
+        class_of[g.name] = KernelClass::kMemset;
+
+    json r;
+    r["rank"] = t.rank();
+    r["path"] = t.path;
+    if (t.dist.world_size > 0) r["world_size"] = t.dist.world_size;
+    const PeakSet peaks = resolve_peaks(t, opt.gpu, opt.peak_file, db);
+    r["peaks"] = to_json(peaks);
+
+    // HTA-compatible numbers.
+    const HtaBreakdown h = hta_breakdown(t);
+    r["hta_compatible"] = {{"span_us", h.span_us},
+                           {"idle_us", h.idle_us},
+                           {"compute_us", h.compute_us},
+                           {"non_compute_us", h.non_compute_us},
+                           {"idle_pct", h.idle_pct},
+                           {"compute_pct", h.compute_pct},
+                           {"non_compute_pct", h.non_compute_pct},
+                           {"comm_comp_overlap_pct", opt_json(h.comm_comp_overlap_pct)},
+                           {"last_profiler_step_dropped", h.last_step_dropped},
+                           {"gpu_events_used", h.gpu_events_used},
+                           {"gpu_events_dropped", h.gpu_events_dropped}};
+
+    // FLOPs of GEMM/attention ops.
+    const auto ops = link_op_flops(t, [&](traceio::NameId n) {
+      return class_of[n] == KernelClass::kGemm || class_of[n] == KernelClass::kAttention;
+    });
+    const auto table = shape_table(t, ops);
+
+    // Steps.
+    auto steps = find_steps(t, opt.marker);
+    std::string step_note;
+    if (steps.empty()) {
+      std::int64_t a = INT64_MAX, b = INT64_MIN;
+      for (const auto& g : t.gpu) {
+        a = std::min(a, g.ts);
+        b = std::max(b, g.end());
+      }
+      for (const auto& c : t.runtime) {
+        a = std::min(a, c.ts);
+        b = std::max(b, c.end());
+      }
+      steps.push_back({"whole trace", a, b + 1});
+      step_note = opt.marker.name.empty()
+                      ? "no ProfilerStep#N annotations: the whole trace is one step (use "
+                        "--step-marker NAME or --window)"
+                      : "no range named \"" + opt.marker.name + "\": the whole trace is one step";
+    }
+    StepAnalysis sa = analyze_steps(t, steps, class_of);
+    std::map<std::string, std::map<std::string, double>> step_flops;  // step -> dtype -> flops
+    for (const auto& o : ops) {
+      const int s = step_at(steps, t.ops[o.op_index].ts);
+      if (s >= 0)
+        step_flops[steps[static_cast<std::size_t>(s)].name][o.peak_dtype] += o.flops.flops;
+    }
+
+    json jsteps = json::array();
+    std::vector<double> steady_window, steady_mfu;
+    txt << "rank " << t.rank() << "  " << t.path << "\n";
+    txt << "  GPU: " << (peaks.device.empty() ? "unknown" : peaks.device)
+        << (peaks.spec_name.empty() ? "" : " (" + peaks.spec_name + ")");
+    if (auto p = peaks.best(model_dtype))
+      txt << ", " << model_dtype << " peak " << fmt("%.1f", p->first / 1e12) << " TFLOP/s ("
+          << p->second << ")";
+    else
+      txt << ", no " << model_dtype << " peak known";
+    txt << "\n";
+    if (!peaks.note.empty()) txt << "  note: " << peaks.note << "\n";
+    if (!step_note.empty()) txt << "  note: " << step_note << "\n";
+    txt << "  HTA-compatible: idle " << fmt("%.2f", h.idle_pct) << " %, compute "
+        << fmt("%.2f", h.compute_pct) << " %, non-compute " << fmt("%.2f", h.non_compute_pct)
+        << " %, comm/comp overlap "
+        << (h.comm_comp_overlap_pct ? fmt("%.2f", *h.comm_comp_overlap_pct) + " %" : "n/a")
+        << "  (span " << fmt("%.3f", static_cast<double>(h.span_us) / 1e3) << " ms"
+        << (h.last_step_dropped ? ", last ProfilerStep dropped as HTA does" : "") << ")\n";
+    txt << "  step                    cpu ms   gpu ms   gemm  attn  other comm-x  mem  "
+           "idle(launch/other)  "
+           "MFU\n";
+    for (std::size_t i = 0; i < sa.steps.size(); ++i) {
+      const auto& s = sa.steps[i];
+      const double w = static_cast<double>(s.window());
+      auto pct = [&](std::int64_t v) { return w > 0 ? 100.0 * static_cast<double>(v) / w : 0.0; };
+      double exec_flops = 0, exec_time_at_peak = 0;
+      bool exec_peaks_known = true;
+      json by_dtype = json::object();
+      for (const auto& [dt, f] : step_flops[s.name]) {
+        exec_flops += f;
+        by_dtype[dt.empty() ? "unknown" : dt] = f;
+        if (auto p = peaks.best(dt))
+          exec_time_at_peak += f / p->first;
+        else
+          exec_peaks_known = false;
+      }
+      StepBreakdown sb = s;
+      sb.executed_flops = exec_flops;
+      json js = {{"name", s.name},
+                 {"cpu_ms", ms(s.cpu_ns)},
+                 {"gpu_ms", ms(s.window())},
+                 {"gpu_window_ns", {s.window_start, s.window_end}},
+                 {"kernels", s.kernels},
+                 {"comm_kernels", s.comm_kernels},
+                 {"breakdown_ms",
+                  {{"gemm", ms(s.gemm)},
+                   {"attention", ms(s.attention)},
+                   {"other_compute", ms(s.other_compute)},
+                   {"comm_exposed", ms(s.comm_exposed)},
+                   {"comm_overlapped", ms(s.comm_overlapped)},
+                   {"memory_ops", ms(s.memory)},
+                   {"idle_host_launch", ms(s.idle_launch)},
+                   {"idle_other", ms(s.idle_other)}}},
+                 {"breakdown_pct",
+                  {{"gemm", pct(s.gemm)},
+                   {"attention", pct(s.attention)},
+                   {"other_compute", pct(s.other_compute)},
+                   {"comm_exposed", pct(s.comm_exposed)},
+                   {"memory_ops", pct(s.memory)},
+                   {"idle_host_launch", pct(s.idle_launch)},
+                   {"idle_other", pct(s.idle_other)}}},
+                 {"executed_flops", exec_flops},
+                 {"executed_flops_by_dtype", by_dtype},
+                 {"kineto_flops", s.kineto_flops}};
+      const double ws = sec(s.window());
+      std::string mfu_txt = "-";
+      if (have_model_flops) {
+        js["model_flops"] = model_step_flops;
+        js["mfu"] = mfu_json(model_step_flops, ws, peaks, model_dtype);
+        if (auto p = peaks.best(model_dtype)) {
+          const Waterfall wf = waterfall(s, model_step_flops, p->first);
+          js["waterfall"] = waterfall_json(wf, "model", p->second);
+          mfu_txt = fmt("%.1f%%", 100 * wf.mfu());
+          if (i >= static_cast<std::size_t>(opt.warmup_steps)) steady_mfu.push_back(wf.mfu());
+        }
+      }
+      if (exec_flops > 0 && exec_peaks_known && ws > 0) {
+        js["executed_mfu"] = exec_time_at_peak / ws;
+        if (!have_model_flops) {
+          // Without a model spec, the waterfall explains the executed (HFU-like) FLOPs.
+          Waterfall wf = waterfall(s, 0, 0);
+          wf.ideal_s = exec_time_at_peak;
+          wf.matmul_ineff_s = sec(s.gemm + s.attention) - exec_time_at_peak;
+          js["waterfall"] = waterfall_json(wf, "executed", "best known per dtype");
+          mfu_txt = fmt("%.1f%%x", 100 * wf.mfu());
+        }
+      }
+      if (i >= static_cast<std::size_t>(opt.warmup_steps)) steady_window.push_back(ws);
+      jsteps.push_back(js);
+      char line[256];
+      std::snprintf(line, sizeof line,
+                    "  %-22s %8.3f %8.3f %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f (%4.1f/%4.1f)  %s\n",
+                    short_name(s.name, 22).c_str(), ms(s.cpu_ns), ms(s.window()), pct(s.gemm),
+                    pct(s.attention), pct(s.other_compute), pct(s.comm_exposed), pct(s.memory),
+                    pct(s.idle()), pct(s.idle_launch), pct(s.idle_other), mfu_txt.c_str());
+      txt << line;
+      if (step_order.end() == std::find(step_order.begin(), step_order.end(), s.name))
+        step_order.push_back(s.name);
+      by_step[s.name][t.rank()] = sb;
+    }
+    r["steps"] = jsteps;
+    if (!sa.note.empty()) r["steps_note"] = sa.note;
+    if (!step_note.empty()) r["steps_note"] = step_note;
+    r["gpu_events_outside_steps"] = sa.gpu_events_outside_steps;
+    json steady = {
+        {"warmup_steps_excluded", std::min<std::size_t>(opt.warmup_steps, sa.steps.size())},
+        {"steps", steady_window.size()}};
+    if (!steady_window.empty()) {
+      const Stats st = summarize(steady_window);
+      steady["step_seconds_median"] = st.median;
+      steady["step_seconds_mean"] = st.mean;
+      if (!steady_mfu.empty()) steady["mfu_median"] = median(steady_mfu);
+      txt << "  steady state (" << steady_window.size() << " step(s), first "
+          << steady["warmup_steps_excluded"].get<std::size_t>() << " excluded): step "
+          << fmt("%.3f", st.median * 1e3) << " ms median";
+      if (!steady_mfu.empty()) txt << ", MFU " << fmt("%.1f", 100 * median(steady_mfu)) << " %";
+      txt << "\n";
+    } else {
+      steady["note"] = "no step left after the warm-up steps";
+    }
+    r["steady_state"] = steady;
+
+    // Kernel classes and top kernels (all GPU work in the trace).
+    std::map<std::string, std::pair<std::int64_t, std::size_t>> cls;
+    std::map<traceio::NameId, std::pair<std::int64_t, std::size_t>> per_kernel;
+    std::vector<NcclCall> nccl;
+    for (const auto& g : t.gpu) {
+      auto& c = cls[to_string(class_of[g.name])];
+      c.first += g.dur;
+      ++c.second;
+      auto& k = per_kernel[g.name];
+      k.first += g.dur;
+      ++k.second;
+      if (class_of[g.name] == KernelClass::kCommunication) {
+        NcclCall call;
+        const NcclName nn = parse_nccl_name(t.names[g.name]);
+        call.collective = nn.collective.empty() ? short_name(t.names[g.name], 40) : nn.collective;
+        call.algorithm = nn.algorithm;
+        call.protocol = nn.protocol;
+        call.dtype = nn.dtype;
+        call.dur_s = sec(g.dur);
+        if (g.nccl) {
+          if (!g.nccl->collective.empty()) call.collective = g.nccl->collective;
+          if (!g.nccl->dtype.empty()) call.dtype = g.nccl->dtype;
+          call.group = g.nccl->group_size;
+          const int eb = nccl_dtype_bytes(g.nccl->dtype);
+          const std::string lc = lower_alnum(call.collective);
+          // nccl-tests sizes: all_gather counts the gathered output, others the input buffer.
+          const std::int64_t ne =
+              lc.find("allgather") != std::string::npos ? g.nccl->out_nelems : g.nccl->in_nelems;
+          if (eb > 0 && ne > 0) call.bytes = static_cast<double>(ne) * eb;
+        }
+        nccl.push_back(call);
+      }
+    }
+    json jcls = json::object();
+    std::int64_t busy_sum = 0;
+    for (const auto& [k, v] : per_kernel) busy_sum += v.first;
+    for (const auto& [k, v] : cls) jcls[k] = {{"time_ms", ms(v.first)}, {"count", v.second}};
+    r["kernel_classes"] = jcls;
+    std::vector<std::pair<traceio::NameId, std::pair<std::int64_t, std::size_t>>> top(
+        per_kernel.begin(), per_kernel.end());
+    std::sort(top.begin(), top.end(),
+              [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+    json jtop = json::array();
+    txt << "  top kernels (all GPU work in the trace):\n";
+    for (std::size_t i = 0; i < top.size() && i < opt.top_kernels; ++i) {
+      const auto& [n, v] = top[i];
+      const double share =
+          busy_sum > 0 ? 100.0 * static_cast<double>(v.first) / static_cast<double>(busy_sum) : 0;
+      jtop.push_back({{"name", t.names[n]},
+                      {"class", to_string(class_of[n])},
+                      {"count", v.second},
+                      {"time_ms", ms(v.first)},
+                      {"pct_of_kernel_time", share}});
+      char line[200];
+      std::snprintf(line, sizeof line, "    %5.1f%% %9.3f ms %6zu x  %-13s %s\n", share,
+                    ms(v.first), v.second, to_string(class_of[n]), short_name(t.names[n]).c_str());
+      txt << line;
+    }
+    r["top_kernels"] = jtop;
+
+    // NCCL calls: per collective summary with nccl-tests algbw/busbw.
+    json jn = json::array();
+    std::map<std::string, std::vector<const NcclCall*>> by_coll;
+    for (const auto& c : nccl) by_coll[c.collective + "|" + c.dtype].push_back(&c);
+    for (const auto& [key, calls] : by_coll) {
+      double t_sum = 0, bytes_sum = 0, busbw_max = 0;
+      std::vector<double> busbw;
+      for (const auto* c : calls) {
+        t_sum += c->dur_s;
+        bytes_sum += c->bytes;
+        if (c->bytes > 0 && c->dur_s > 0 && c->group > 0) {
+          const double bb = c->bytes / c->dur_s * busbw_factor(c->collective, c->group) / 1e9;
+          busbw.push_back(bb);
+          busbw_max = std::max(busbw_max, bb);
+        }
+      }
+      json e = {{"collective", calls.front()->collective},
+                {"dtype", calls.front()->dtype},
+                {"algorithm", calls.front()->algorithm},
+                {"protocol", calls.front()->protocol},
+                {"calls", calls.size()},
+                {"time_ms", t_sum * 1e3},
+                {"bytes", bytes_sum},
+                {"group_size", calls.front()->group}};
+      if (!busbw.empty()) {
+        e["busbw_gbps_median"] = median(busbw);
+        e["busbw_gbps_max"] = busbw_max;
+        e["algbw_gbps_median"] =
+            median(busbw) / busbw_factor(calls.front()->collective, calls.front()->group);
+      }
+      jn.push_back(e);
+    }
+    r["communication"] = jn;
+    if (!jn.empty()) {
+      txt << "  communication:\n";
+      for (const auto& e : jn) {
+        txt << "    " << e["collective"].get<std::string>() << " " << e["dtype"].get<std::string>()
+            << ": " << e["calls"].get<std::size_t>() << " calls, "
+            << fmt("%.3f", e["time_ms"].get<double>()) << " ms";
+        if (e.contains("busbw_gbps_median"))
+          txt << ", busbw " << fmt("%.2f", e["busbw_gbps_median"].get<double>()) << " GB/s median";
+        txt << "\n";
+      }
+    }
+
+    // GEMM / attention shape table.
+    json jt = json::array();
+    for (const auto& row : table) {
+      json e = {{"op", row.op},
+                {"kind", row.kind},
+                {"dtype", row.dtype},
+                {"batch", row.batch},
+                {"M", row.m},
+                {"N", row.n},
+                {"K", row.k},
+                {"calls", row.calls},
+                {"gflops_per_call", row.gflops_per_call},
+                {"kernel_us_mean", row.kernel_us_mean},
+                {"kernel_us_sum", row.kernel_us_sum},
+                {"tflops_mean", row.tflops_mean},
+                {"tflops_total", row.tflops_total},
+                {"kernel", row.kernel}};
+      if (auto p = peaks.best(row.dtype))
+        e["pct_of_peak"] = 100 * row.tflops_total * 1e12 / p->first;
+      jt.push_back(e);
+    }
+    r["shape_table"] = jt;
+    if (!table.empty()) {
+      txt << "  GEMM/attention shapes (by kernel time):\n"
+          << "    op                        dtype  batch      M      N      K  calls  GFLOP/call  "
+             "us/call  TFLOP/s  %peak\n";
+      for (std::size_t i = 0; i < table.size() && i < opt.top_kernels; ++i) {
+        const auto& row = table[i];
+        std::string peak_pct = "    -";
+        if (auto p = peaks.best(row.dtype))
+          peak_pct = fmt("%5.1f", 100 * row.tflops_total * 1e12 / p->first);
+        char line[256];
+        std::snprintf(line, sizeof line,
+                      "    %-25s %-5s %6lld %6lld %6lld %6lld %6zu %11.4f %8.2f %8.2f  %s\n",
+                      short_name(row.op, 25).c_str(), row.dtype.c_str(),
+                      static_cast<long long>(row.batch), static_cast<long long>(row.m),
+                      static_cast<long long>(row.n), static_cast<long long>(row.k), row.calls,
+                      row.gflops_per_call, row.kernel_us_mean, row.tflops_mean, peak_pct.c_str());
+        txt << line;
+      }
+    }
+    txt << "\n";
+    ranks.push_back(r);
+  }
+  out["inputs"] = in_json;
+  out["ranks"] = ranks;
+
+  // Stragglers: per step seen on several ranks, the slowest rank and its largest excess.
+  json strag = json::array();
+  for (const auto& name : step_order) {
+    const auto& per = by_step[name];
+    if (per.size() < 2) continue;
+    std::vector<double> w;
+    int slow = -1;
+    std::int64_t slow_w = -1;
+    for (const auto& [rank, b] : per) {
+      w.push_back(sec(b.window()));
+      if (b.window() > slow_w) {
+        slow_w = b.window();
+        slow = rank;
+      }
+    }
+    const double med = median(w);
+    const auto mm = std::minmax_element(w.begin(), w.end());
+    const StepBreakdown& sb = per.at(slow);
+    // Which class of work the slowest rank spent more time on than the median rank.
+    const std::pair<const char*, std::int64_t StepBreakdown::*> parts[] = {
+        {"gemm", &StepBreakdown::gemm},
+        {"attention", &StepBreakdown::attention},
+        {"other_compute", &StepBreakdown::other_compute},
+        {"comm_exposed", &StepBreakdown::comm_exposed},
+        {"memory_ops", &StepBreakdown::memory},
+        {"idle_host_launch", &StepBreakdown::idle_launch},
+        {"idle_other", &StepBreakdown::idle_other}};
+    std::string cause;
+    double cause_excess = 0;
+    json excess = json::object();
+    for (const auto& [pname, member] : parts) {
+      std::vector<double> v;
+      for (const auto& [rank, b] : per) v.push_back(sec(b.*member));
+      const double ex = sec(sb.*member) - median(v);
+      excess[pname] = ex;
+      if (ex > cause_excess) {
+        cause_excess = ex;
+        cause = pname;
+      }
+    }
+    strag.push_back({{"step", name},
+                     {"ranks", per.size()},
+                     {"slowest_rank", slow},
+                     {"slowest_seconds", sec(slow_w)},
+                     {"median_seconds", med},
+                     {"spread_pct", med > 0 ? 100 * (*mm.second - *mm.first) / med : 0},
+                     {"excess_over_median_seconds", excess},
+                     {"cause", cause.empty() ? "none" : cause}});
+  }
+  if (!strag.empty()) {
+    out["stragglers"] = strag;
+    txt << "stragglers (GPU step time across ranks):\n";
+    for (const auto& s : strag)
+      txt << "  " << s["step"].get<std::string>() << ": slowest rank "
+          << s["slowest_rank"].get<int>() << " "
+          << fmt("%.3f", s["slowest_seconds"].get<double>() * 1e3) << " ms vs median "
+          << fmt("%.3f", s["median_seconds"].get<double>() * 1e3) << " ms (spread "
+          << fmt("%.1f", s["spread_pct"].get<double>()) << " %), most excess in "
+          << s["cause"].get<std::string>() << "\n";
+  }
+  if (mflops) {
+    txt << "model: " << (model->name.empty() ? opt.model_file : model->name) << ", convention "
+        << mflops->convention << " (" << mflops->formula
+        << "): " << fmt("%.3f", mflops->flops_per_token / 1e9) << " GFLOP/token x "
+        << fmt("%.0f", mflops->tokens_per_step)
+        << " tokens/step/GPU = " << fmt("%.3f", mflops->flops_per_step / 1e12)
+        << " TFLOP/step/GPU\n";
+  }
+  txt << "columns: % of the GPU step window (first GPU work of a step to the next step's); "
+         "comm-x = communication not hidden under compute; MFU = model FLOPs / (step time x "
+         "peak)"
+      << (have_model_flops ? "" : "; 'x' = executed FLOPs from recorded shapes (no --model)")
+      << "\n";
+  return {out, txt.str()};
+}
+
+}  // namespace goodput::analyze

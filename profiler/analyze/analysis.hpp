@@ -1,0 +1,57 @@
+// `goodput analyze` as a library: traces in, the `analysis` results section and a terminal
+// report out. Per rank: HTA-compatible breakdown, steps and their breakdown, kernel classes and
+// top kernels, NCCL calls with algbw/busbw, GEMM/attention shape table, FLOPs, MFU against every
+// known peak, and the MFU waterfall; across ranks: the slowest rank per step and why.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "profiler/analyze/model.hpp"
+#include "profiler/analyze/steps.hpp"
+#include "profiler/trace/trace.hpp"
+
+namespace goodput::analyze {
+
+struct AnalyzeOptions {
+  StepMarker marker;
+  std::string peak_file;                 // goodput calibrate results (peak_profile)
+  std::string model_file;                // model spec JSON
+  std::string rules_file;                // extra kernel-class rules
+  std::string gpu;                       // GPU spec name when the trace does not say
+  std::optional<double> flops_per_step;  // model FLOPs per step per GPU, instead of a model spec
+  int warmup_steps = 1;                  // excluded from the steady state
+  std::size_t top_kernels = 10;
+};
+
+struct TraceInput {
+  const traceio::RankTrace* trace = nullptr;
+  double read_seconds = 0;
+};
+
+struct AnalysisResult {
+  nlohmann::json json;  // the `analysis` section
+  std::string report;   // terminal text
+};
+
+// nccl-tests bus-bandwidth factor for a collective over n ranks (all_reduce 2(n-1)/n;
+// all_gather, reduce_scatter, all_to_all (n-1)/n; broadcast, reduce, send/recv 1).
+double busbw_factor(const std::string& collective, int n);
+// Bytes per element of a Kineto NCCL dtype name ("Float" 4, "BFloat16" 2, ...); 0 if unknown.
+int nccl_dtype_bytes(const std::string& dtype);
+
+struct Waterfall {
+  double window_s = 0, ideal_s = 0;  // ideal: FLOPs at the peak
+  double idle_s = 0, comm_exposed_s = 0, memory_s = 0, non_matmul_s = 0, matmul_ineff_s = 0;
+  double mfu() const { return window_s > 0 ? ideal_s / window_s : 0; }
+};
+// The MFU waterfall of one step: from 100 % of peak, subtract idle, exposed communication,
+// memory ops, non-matmul compute and matmul inefficiency (matmul time minus the FLOPs' time at
+// peak); the terms sum exactly to window - ideal.
+Waterfall waterfall(const StepBreakdown& s, double flops, double peak_flops_per_s);
+
+AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptions& opt);
+
+}  // namespace goodput::analyze

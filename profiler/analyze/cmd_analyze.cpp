@@ -1,0 +1,88 @@
+// `goodput analyze FILES...`: MFU and where the step time went, from step traces (one per rank).
+#include <cstdio>
+#include <memory>
+
+#include "harness/cli/commands.hpp"
+#include "harness/core/error.hpp"
+#include "harness/core/results.hpp"
+#include "profiler/analyze/analysis.hpp"
+#include "profiler/trace/reader.hpp"
+
+namespace goodput::cli {
+namespace {
+
+struct AnalyzeArgs {
+  std::vector<std::string> files;
+  std::string json, window;
+  analyze::AnalyzeOptions opt;
+  double flops_per_step = 0;
+};
+
+std::pair<double, double> parse_window(const std::string& w) {
+  const auto colon = w.find(':');
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("no colon");
+    std::size_t used = 0;
+    const double a = std::stod(w.substr(0, colon), &used);
+    const double b = std::stod(w.substr(colon + 1));
+    if (!(b > a) || a < 0) throw std::invalid_argument("order");
+    return {a, b};
+  } catch (const std::exception&) {
+    throw InputError("--window \"" + w +
+                     "\": expected START:END in microseconds, 0 <= START < END");
+  }
+}
+
+}  // namespace
+
+Command analyze_command(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "analyze", "MFU per step and where the time went, from PyTorch-profiler/Kineto traces");
+  auto a = std::make_shared<AnalyzeArgs>();
+  sub->add_option("files", a->files, "Trace files (.json, .json.gz) or folders, one file per rank")
+      ->required();
+  add_json_option(sub, a->json);
+  sub->add_option(
+      "--step-marker", a->opt.marker.name,
+      "Name of the user annotation/NVTX range that marks a step (default ProfilerStep#N)");
+  sub->add_option(
+      "--window", a->window,
+      "Analyse one window START:END (microseconds after the first GPU event) as the step");
+  sub->add_option("--peak", a->opt.peak_file, "Peak profile: a `goodput calibrate` results file");
+  sub->add_option("--model", a->opt.model_file,
+                  "Model spec JSON (examples/models/) for model FLOPs");
+  sub->add_option("--flops-per-step", a->flops_per_step,
+                  "Model FLOPs per step per GPU, instead of --model");
+  sub->add_option(
+      "--rules", a->opt.rules_file,
+      "Kernel-class rules file: lines \"<class> <regex>\" tried before the built-in ones");
+  sub->add_option("--gpu", a->opt.gpu,
+                  "GPU spec name (results/gpu_specs.json) when the trace does not name its GPU");
+  sub->add_option("--warmup", a->opt.warmup_steps, "Steps excluded from the steady state")
+      ->check(CLI::NonNegativeNumber)
+      ->default_val(1);
+  sub->add_option("--top", a->opt.top_kernels, "Rows in the top-kernel and shape tables")
+      ->default_val(10);
+  return {sub, [a](const Invocation& inv) {
+            ResultsWriter out(a->json, "analyze", inv.argv);
+            try {
+              if (!a->window.empty()) a->opt.marker.window_us = parse_window(a->window);
+              if (a->flops_per_step > 0) a->opt.flops_per_step = a->flops_per_step;
+              if (!a->opt.model_file.empty() && a->opt.flops_per_step)
+                throw InputError("give --model or --flops-per-step, not both");
+              const auto traces = traceio::read_traces(a->files);
+              std::vector<analyze::TraceInput> in;
+              for (const auto& t : traces) in.push_back({&t, t.read_seconds});
+              const auto res = analyze::analyze(in, a->opt);
+              std::fputs(res.report.c_str(), stdout);
+              out.set("analysis", res.json);
+              out.finish("complete");
+              return 0;
+            } catch (const Error& e) {
+              out.finish("failed", e.what());
+              throw;
+            }
+          }};
+}
+
+}  // namespace goodput::cli

@@ -1,0 +1,215 @@
+// Steps, per-step breakdown, MFU and its waterfall on a hand-made trace (every number computed by
+// hand below), and on the real traces: step times, NCCL busbw, stragglers, read speed.
+#include <gtest/gtest.h>
+
+#include <ctime>
+
+#include "harness/core/error.hpp"
+#include "profiler/analyze/analysis.hpp"
+#include "profiler/trace/reader.hpp"
+#include "tests/analyze/test_util.hpp"
+
+namespace goodput::analyze {
+namespace {
+
+// Two steps. GPU (µs): gemm [15,35) launched by corr 1 (call ends 12); other [40,50) corr 2;
+// NCCL [30,60) on stream 20 corr 3; gemm [115,135) corr 4 (call ends 112); memcpy [165,170)
+// corr 5 (call ends 160).
+const char* kHandMade = R"J({
+  "deviceProperties": [{"id": 0, "name": "NVIDIA H100 80GB HBM3", "numSms": 132,
+                        "computeMajor": 9, "computeMinor": 0}],
+  "traceEvents": [
+  {"ph":"X","cat":"user_annotation","name":"ProfilerStep#1","tid":1,"ts":0,"dur":100,"args":{}},
+  {"ph":"X","cat":"user_annotation","name":"ProfilerStep#2","tid":1,"ts":100,"dur":100,"args":{}},
+  {"ph":"X","cat":"cuda_runtime","name":"cudaLaunchKernel","tid":1,"ts":10,"dur":2,"args":{"correlation":1}},
+  {"ph":"X","cat":"cuda_runtime","name":"cudaLaunchKernel","tid":1,"ts":20,"dur":2,"args":{"correlation":2}},
+  {"ph":"X","cat":"cuda_runtime","name":"cudaLaunchKernel","tid":1,"ts":25,"dur":2,"args":{"correlation":3}},
+  {"ph":"X","cat":"cuda_runtime","name":"cudaLaunchKernel","tid":1,"ts":110,"dur":2,"args":{"correlation":4}},
+  {"ph":"X","cat":"cuda_runtime","name":"cudaMemcpyAsync","tid":1,"ts":150,"dur":10,"args":{"correlation":5}},
+  {"ph":"X","cat":"kernel","name":"volta_sgemm_128x32_nt","ts":15,"dur":20,"args":{"stream":7,"correlation":1}},
+  {"ph":"X","cat":"kernel","name":"elementwise_kernel","ts":40,"dur":10,"args":{"stream":7,"correlation":2}},
+  {"ph":"X","cat":"kernel","name":"ncclDevKernel_AllReduce_Sum_f32_RING_LL","ts":30,"dur":30,
+   "args":{"stream":20,"correlation":3,"Collective name":"allreduce","In msg nelems":1000000,
+           "Out msg nelems":1000000,"Group size":4,"dtype":"Float"}},
+  {"ph":"X","cat":"kernel","name":"volta_sgemm_128x32_nt","ts":115,"dur":20,"args":{"stream":7,"correlation":4}},
+  {"ph":"X","cat":"gpu_memcpy","name":"Memcpy HtoD (Pinned -> Device)","ts":165,"dur":5,"args":{"stream":7,"correlation":5}}
+]})J";
+
+TEST(Steps, HandMadeBreakdown) {
+  const auto t = traceio::read_trace(goodput::testing::write_temp(kHandMade));
+  Classifier c;
+  std::vector<KernelClass> cls;
+  for (traceio::NameId i = 0; i < t.names.size(); ++i) cls.push_back(c.classify(t.names[i]));
+  const auto steps = find_steps(t, {});
+  ASSERT_EQ(steps.size(), 2u);
+  const auto a = analyze_steps(t, steps, cls);
+  ASSERT_EQ(a.steps.size(), 2u);
+  const auto& s1 = a.steps[0];
+  EXPECT_EQ(s1.window_start, 15000);
+  EXPECT_EQ(s1.window_end, 115000);
+  EXPECT_EQ(s1.gemm, 20000);
+  EXPECT_EQ(s1.other_compute, 10000);
+  EXPECT_EQ(s1.comm_exposed, 15000);
+  EXPECT_EQ(s1.comm_overlapped, 15000);
+  EXPECT_EQ(s1.memory, 0);
+  EXPECT_EQ(s1.idle_launch, 52000);  // [60,115): the next kernel's launch returned at 112
+  EXPECT_EQ(s1.idle_other, 3000);
+  EXPECT_EQ(s1.kernels, 3u);
+  EXPECT_EQ(s1.comm_kernels, 1u);
+  const auto& s2 = a.steps[1];
+  EXPECT_EQ(s2.window(), 55000);
+  EXPECT_EQ(s2.gemm, 20000);
+  EXPECT_EQ(s2.idle_launch, 25000);  // [135,165): the memcpy call returned at 160
+  EXPECT_EQ(s2.idle_other, 5000);
+  EXPECT_EQ(s2.memory, 5000);
+  for (const auto& s : a.steps)
+    EXPECT_EQ(s.gemm + s.attention + s.other_compute + s.comm_exposed + s.memory + s.idle(),
+              s.window());
+}
+
+TEST(Steps, HandMadeMfuAndWaterfall) {
+  const auto t = traceio::read_trace(goodput::testing::write_temp(kHandMade));
+  AnalyzeOptions opt;
+  opt.flops_per_step = 989.4e12 * 10e-6;  // 10 µs at the H100 bf16 datasheet peak
+  const auto r = analyze({{&t, 0.0}}, opt);
+  const auto& s1 = r.json["ranks"][0]["steps"][0];
+  EXPECT_NEAR(s1["mfu"]["datasheet"].get<double>(), 0.10, 1e-9);
+  const auto& wf = s1["waterfall"];
+  EXPECT_NEAR(wf["mfu_pct"].get<double>(), 10.0, 1e-9);
+  const double expect[] = {55, 15, 0, 10, 10};  // idle, comm, memory, non-matmul, matmul ineff.
+  double sum = 0;
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_NEAR(wf["terms"][i]["seconds"].get<double>(), expect[i] * 1e-6, 1e-12) << i;
+    sum += wf["terms"][i]["pct"].get<double>();
+  }
+  EXPECT_NEAR(sum + wf["mfu_pct"].get<double>(), 100.0, 1e-9);
+  // NCCL: 4 MB all-reduce over 4 ranks in 30 µs: algbw 133.3 GB/s, busbw ×2·3/4.
+  const auto& comm = r.json["ranks"][0]["communication"][0];
+  EXPECT_NEAR(comm["busbw_gbps_median"].get<double>(), 4e6 / 30e-6 * 1.5 / 1e9, 1e-6);
+  EXPECT_NE(r.report.find("ProfilerStep#1"), std::string::npos);
+}
+
+TEST(Steps, MarkerAndWindow) {
+  const auto t = traceio::read_trace(goodput::testing::write_temp(kHandMade));
+  StepMarker m;
+  m.window_us = std::make_pair(0.0, 50.0);
+  const auto w = find_steps(t, m);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].cpu_start, 15000);
+  EXPECT_EQ(w[0].cpu_end, 65000);
+  m = {};
+  m.name = "ProfilerStep#2";
+  EXPECT_EQ(find_steps(t, m).size(), 1u);
+}
+
+TEST(Nccl, BusbwFactors) {
+  EXPECT_DOUBLE_EQ(busbw_factor("allreduce", 8), 2.0 * 7 / 8);
+  EXPECT_DOUBLE_EQ(busbw_factor("_allgather_base", 8), 7.0 / 8);
+  EXPECT_DOUBLE_EQ(busbw_factor("reduce_scatter", 4), 3.0 / 4);
+  EXPECT_DOUBLE_EQ(busbw_factor("all_to_all", 2), 0.5);
+  EXPECT_DOUBLE_EQ(busbw_factor("broadcast", 8), 1.0);
+  EXPECT_EQ(nccl_dtype_bytes("BFloat16"), 2);
+  EXPECT_EQ(nccl_dtype_bytes("Float"), 4);
+  EXPECT_EQ(nccl_dtype_bytes("Long"), 8);
+}
+
+TEST(RealTraces, NcclDataStepsAndBusbw) {
+  GOODPUT_REQUIRE_TRACE(path, "nccl_data.json.gz");
+  const auto t = traceio::read_trace(path);
+  const auto r = analyze({{&t, 0.0}}, {});
+  const auto& steps = r.json["ranks"][0]["steps"];
+  ASSERT_EQ(steps.size(), 3u);
+  const double cpu_ms[] = {222.442191, 219.726905, 224.936243};  // README reference
+  for (std::size_t i = 0; i < 3; ++i)
+    EXPECT_NEAR(steps[i]["cpu_ms"].get<double>(), cpu_ms[i], 1e-6);
+  // busbw of each all-reduce call by hand from its args: bytes / time × 2(n-1)/n.
+  std::vector<double> bb;
+  for (const auto& g : t.gpu)
+    if (g.nccl && g.nccl->collective == "allreduce" && g.dur > 0)
+      bb.push_back(static_cast<double>(g.nccl->in_nelems) * 4 /
+                   (static_cast<double>(g.dur) * 1e-9) *
+                   (2.0 * (g.nccl->group_size - 1) / g.nccl->group_size) / 1e9);
+  ASSERT_FALSE(bb.empty());
+  std::sort(bb.begin(), bb.end());
+  bool found = false;
+  for (const auto& c : r.json["ranks"][0]["communication"])
+    if (c["collective"] == "allreduce") {
+      found = true;
+      EXPECT_NEAR(
+          c["busbw_gbps_median"].get<double>(),
+          bb.size() % 2 ? bb[bb.size() / 2] : (bb[bb.size() / 2 - 1] + bb[bb.size() / 2]) / 2,
+          1e-9);
+    }
+  EXPECT_TRUE(found);
+  // No model: executed FLOPs only, and the A100-PG509-200 is not in the spec table.
+  EXPECT_FALSE(r.json["ranks"][0]["peaks"]["note"].get<std::string>().empty());
+}
+
+TEST(RealTraces, SampledRanksStragglers) {
+  GOODPUT_REQUIRE_TRACE(p0, "sampled_rank-0.json.gz");
+  GOODPUT_REQUIRE_TRACE(p1, "sampled_rank-1.json.gz");
+  const auto ts = traceio::read_traces({p0, p1});
+  const auto r = analyze({{&ts[0], 0.0}, {&ts[1], 0.0}}, {});
+  ASSERT_EQ(r.json["stragglers"].size(), 2u);
+  for (const auto& s : r.json["stragglers"]) {
+    const int slow = s["slowest_rank"].get<int>();
+    const std::string name = s["step"].get<std::string>();
+    double w[2] = {0, 0};
+    for (int k = 0; k < 2; ++k)
+      for (const auto& st : r.json["ranks"][k]["steps"])
+        if (st["name"] == name) w[k] = st["gpu_ms"].get<double>();
+    EXPECT_GE(w[slow], w[1 - slow]);
+    EXPECT_NEAR(s["spread_pct"].get<double>(), 100 * std::abs(w[0] - w[1]) / ((w[0] + w[1]) / 2),
+                1e-6);
+  }
+  // No deviceProperties: the peak is not discoverable, and the report says how to give one.
+  EXPECT_NE(r.report.find("--gpu"), std::string::npos);
+  EXPECT_EQ(r.json["ranks"][0]["peaks"]["spec_match"], "none");
+}
+
+TEST(RealTraces, H100InferenceTraceHasExecutedMfu) {
+  GOODPUT_REQUIRE_TRACE(path, "Falconsai_nsfw_image_detection__1016002.json.gz");
+  const auto t = traceio::read_trace(path);
+  const auto r = analyze({{&t, 0.0}}, {});
+  const auto& s = r.json["ranks"][0]["steps"][0];
+  EXPECT_GT(s["executed_flops"].get<double>(), 0);
+  EXPECT_GT(s["executed_mfu"].get<double>(), 0);
+  EXPECT_LT(s["executed_mfu"].get<double>(), 1);
+}
+
+TEST(ExampleTrace, SyntheticQuickStartShowsMfu) {
+  const std::string dir = GOODPUT_SOURCE_DIR;
+  const auto t = traceio::read_trace(dir + "/examples/traces/synthetic-kineto-llm.json.gz");
+  AnalyzeOptions opt;
+  opt.model_file = dir + "/examples/models/synthetic-gpt-small.json";
+  const auto r = analyze({{&t, 0.0}}, opt);
+  const auto& steps = r.json["ranks"][0]["steps"];
+  ASSERT_EQ(steps.size(), 4u);
+  for (const auto& s : steps) {
+    const double mfu = s["mfu"]["datasheet"].get<double>();
+    EXPECT_GT(mfu, 0.05);
+    EXPECT_LT(mfu, 0.9);
+  }
+  EXPECT_TRUE(r.json["ranks"][0]["steady_state"].contains("mfu_median"));
+}
+
+TEST(Performance, ReadsFasterThanHta) {
+  GOODPUT_REQUIRE_TRACE(path, "nccl_data.json.gz");
+  const std::clock_t c0 = std::clock();
+  const auto t = traceio::read_trace(path);
+  const double cpu_s = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+  const double mbps = static_cast<double>(t.bytes) / 1e6 / cpu_s;
+  RecordProperty("nccl_data_mb_per_s", std::to_string(mbps));
+  std::printf("read nccl_data: %.1f MB of JSON in %.3f s CPU = %.0f MB/s (HTA: ~6.5 MB/s)\n",
+              static_cast<double>(t.bytes) / 1e6, cpu_s, mbps);
+  EXPECT_GT(mbps, 10 * 6.5);
+}
+
+TEST(Faults, NoGpuEventsIsAnInputError) {
+  const auto t = traceio::read_trace(goodput::testing::write_temp(
+      R"J({"traceEvents":[{"ph":"X","cat":"cpu_op","name":"aten::mm","ts":1,"dur":1,"args":{}}]})J"));
+  EXPECT_THROW(analyze({{&t, 0.0}}, {}), InputError);
+}
+
+}  // namespace
+}  // namespace goodput::analyze
