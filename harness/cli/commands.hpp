@@ -4,6 +4,7 @@
 
 namespace goodput::cli {
 Command devices_command(CLI::App& app);
+Command analyze_command(CLI::App& app);
 Command calibrate_command(CLI::App& app);
 Command bench_command(CLI::App& app);
 Command compare_command(CLI::App& app);
