@@ -110,19 +110,13 @@ ChildResult run_child(const std::string& program, const std::vector<std::string>
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  std::fflush(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) throw RuntimeFailure(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    execv(program.c_str(), argv.data());
-    const int err = errno;
-    (void)!write(fds[1], &err, sizeof err);
-    _exit(127);
-  }
-  close(fds[1]);
-  g_child = pid;
+  // Signals stay blocked from before the fork until the program's pid is known, so one sent
+  // right after the program started is forwarded, not lost.
+  sigset_t block, old_mask;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  sigprocmask(SIG_BLOCK, &block, &old_mask);
   struct sigaction sa {
   }, old_int{}, old_term{};
   sa.sa_sigaction = forward_signal;
@@ -130,6 +124,27 @@ ChildResult run_child(const std::string& program, const std::vector<std::string>
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    execv(program.c_str(), argv.data());
+    const int err = errno;
+    (void)!write(fds[1], &err, sizeof err);
+    _exit(127);
+  }
+  if (pid < 0) {
+    const int err = errno;
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    throw RuntimeFailure(std::string("fork: ") + std::strerror(err));
+  }
+  close(fds[1]);
+  g_child = pid;
+  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   int exec_errno = 0;
   ssize_t n;
   do {

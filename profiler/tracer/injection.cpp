@@ -41,9 +41,19 @@ constexpr CUpti_ActivityKind kTracedKinds[] = {CUPTI_ACTIVITY_KIND_CONCURRENT_KE
                                                CUPTI_ACTIVITY_KIND_MEMCPY,
                                                CUPTI_ACTIVITY_KIND_MEMSET,
                                                CUPTI_ACTIVITY_KIND_RUNTIME,
-                                               CUPTI_ACTIVITY_KIND_DRIVER,
                                                CUPTI_ACTIVITY_KIND_SYNCHRONIZATION,
                                                CUPTI_ACTIVITY_KIND_OVERHEAD};
+// Driver calls only where they launch work (Triton, JAX and CUTLASS launch through the driver):
+// recording every driver call would cost far more than it tells.
+constexpr CUpti_CallbackId kDriverLaunches[] = {
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel,
+    CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz,
+    CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch,
+    CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch_ptsz};
 
 struct State {
   TracerConfig cfg;
@@ -272,6 +282,7 @@ bool set_activity(bool on) {
       g->kinds_refused.push_back(std::to_string(static_cast<int>(kind)) + ": " + result_name(r));
     }
   }
+  for (auto cbid : kDriverLaunches) cuptiActivityEnableDriverApi(cbid, on ? 1 : 0);
   if (!on) cuptiActivityFlushAll(0);
   return kernels_ok;
 }
