@@ -38,8 +38,11 @@ if [ -z "$goodput" ]; then
 fi
 [ -x "$goodput" ] || { echo "nightly: no goodput binary at $goodput" >&2; exit 4; }
 
+# One folder per run: the date, then the time, then a counter if runs come faster than that.
 day="$out/$(date -u +%Y-%m-%d)"
 [ -e "$day" ] && day="$day-$(date -u +%H%M%S)"
+base=$day n=2
+while [ -e "$day" ]; do day="$base-$n"; n=$((n + 1)); done
 mkdir -p "$day" || exit 4
 log() { echo "nightly: $*" | tee -a "$day/nightly.log" >&2; }
 log "writing to $day with $goodput"

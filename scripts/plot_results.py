@@ -307,6 +307,7 @@ def plot_compare(doc, out, formats, made):
                  % (s.get("slower", 0), s.get("faster", 0), s.get("same", 0), s.get("inconclusive", 0)))
     handles = [plt.Line2D([], [], color=c, marker="o", lw=2, label=v) for v, c in VERDICT_COLORS.items()]
     handles.append(plt.Line2D([], [], color="#555555", ls="--", label="±%.0f%% threshold" % thr))
+    handles.append(plt.Line2D([], [], color="#000000", lw=0.5, alpha=0.4, label="its threshold (noise floor)"))
     ax.legend(handles=handles, fontsize=7, loc="lower right")
     ax.grid(axis="y", alpha=0.15)
     save(fig, out, "compare", formats, made, "Changes against the baseline with confidence intervals")

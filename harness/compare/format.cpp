@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <vector>
 
@@ -160,6 +161,9 @@ void write_text_file(const std::string& path, const std::string& text) {
 std::string format_terminal(const Comparison& c) {
   std::vector<Row> rows = {{"benchmark", "baseline", "current", "change", "CI", "p", "verdict",
                             "rate now", "of datasheet", "flags"}};
+  // Parameters only where the name alone is ambiguous: names usually spell them out already.
+  std::map<std::string, int> name_count;
+  for (const auto& e : c.entries) ++name_count[e.current.name];
   for (const auto& e : c.entries) {
     std::string flag_refs;
     for (const auto& f : e.flags) {
@@ -168,9 +172,10 @@ std::string format_terminal(const Comparison& c) {
     }
     std::string verdict = to_string(e.verdict);
     if (e.verdict == Verdict::kSlower) verdict = "SLOWER";
-    rows.push_back({benchmark_label(e.current), human_time(e.base_stats.median),
-                    human_time(e.cur_stats.median), signed_percent(e.change), ci_text(e), p_text(e),
-                    verdict, figure_text(e.cur_figure), of_datasheet(e), flag_refs});
+    rows.push_back({name_count[e.current.name] > 1 ? benchmark_label(e.current) : e.current.name,
+                    human_time(e.base_stats.median), human_time(e.cur_stats.median),
+                    signed_percent(e.change), ci_text(e), p_text(e), verdict,
+                    figure_text(e.cur_figure), of_datasheet(e), flag_refs});
   }
   std::string out = render(rows);
   out += summary_line(c) + '\n';

@@ -1,6 +1,7 @@
 #include "harness/compare/report.hpp"
 
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "harness/compare/format.hpp"
@@ -34,7 +35,7 @@ std::optional<double> num_at(const json& j, const std::string& pointer) {
 }
 
 const char* kCss = R"(
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;max-width:1200px;
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;max-width:1400px;
 color:#1b1f24;padding:0 1em;line-height:1.4}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #d0d7de;
 padding-bottom:.2em}h3{font-size:1.05em}
@@ -83,28 +84,40 @@ void comparison_section(std::ostringstream& h, const Comparison& c) {
     for (const auto& f : c.flags) h << "<li class=\"flag\">" << esc(f) << "</li>";
     h << "</ul>\n";
   }
-  h << "<table><tr><th>benchmark</th><th>parameters</th><th>baseline</th><th>current</th>"
-    << "<th>change</th><th>" << fmt("%.0f", c.options.confidence * 100)
+  // Parameters only where the name alone is ambiguous: names usually spell them out already.
+  std::map<std::string, int> name_count;
+  for (const auto& e : c.entries) ++name_count[e.current.name];
+  h << "<table><tr><th>benchmark</th><th>baseline</th><th>current</th><th>change</th><th>"
+    << fmt("%.0f", c.options.confidence * 100)
     << "% CI</th><th>p</th><th>threshold</th><th>verdict</th><th>rate now</th>"
-    << "<th>of datasheet</th><th>why</th></tr>\n";
+    << "<th>of datasheet</th></tr>\n";
   for (const auto& e : c.entries) {
+    const bool ambiguous = name_count[e.current.name] > 1;
     h << "<tr class=\"" << verdict_row_class(e.verdict) << "\"><td><code>" << esc(e.current.name)
-      << "</code></td><td>" << esc(e.current.params_text()) << "</td><td class=\"num\">"
-      << human_time(e.base_stats.median) << "</td><td class=\"num\">"
+      << "</code>" << (ambiguous ? " " + esc(e.current.params_text()) : "")
+      << "</td><td class=\"num\">" << human_time(e.base_stats.median) << "</td><td class=\"num\">"
       << human_time(e.cur_stats.median) << "</td><td class=\"num\">" << signed_percent(e.change)
       << "</td><td class=\"num\">[" << signed_percent(e.ci_lo) << ", " << signed_percent(e.ci_hi)
       << "]" << (e.ci_bounded ? "" : "*") << "</td><td class=\"num\">"
       << fmt("%.2g", e.test.p_value) << "</td><td class=\"num\">±"
       << fmt("%.1f%%", e.threshold * 100) << "</td><td>" << to_string(e.verdict)
-      << "</td><td class=\"num\">" << (e.cur_figure ? human_rate(*e.cur_figure) : "-")
-      << "</td><td class=\"num\">"
+      << (e.flags.empty() ? "" : " <span class=\"flag\">⚑</span>") << "</td><td class=\"num\">"
+      << (e.cur_figure ? human_rate(*e.cur_figure) : "-") << "</td><td class=\"num\">"
       << (e.datasheet && e.cur_figure ? fmt("%.1f%%", 100 * e.cur_figure->value / *e.datasheet)
                                       : "-")
-      << "</td><td class=\"note\">" << esc(e.reason);
-    for (const auto& f : e.flags) h << "<br><span class=\"flag\">" << esc(f) << "</span>";
-    h << "</td></tr>\n";
+      << "</td></tr>\n";
   }
-  h << "</table>\n";
+  h << "</table>\n<p class=\"note\">Change of the median time (positive = slower); interval: "
+       "Hodges-Lehmann interval of the time ratio (* = too few samples for the level, full "
+       "range shown); p: Mann-Whitney U test; ⚑ = ran on a different setup (listed above).</p>\n";
+  bool any = false;
+  for (const auto& e : c.entries) {
+    if (e.verdict == Verdict::kSame) continue;
+    if (!any) h << "<h3>Why</h3><ul>";
+    any = true;
+    h << "<li><code>" << esc(e.current.name) << "</code>: " << esc(e.reason) << "</li>";
+  }
+  if (any) h << "</ul>\n";
   auto list = [&h](const char* title, const std::vector<Unmatched>& v) {
     if (v.empty()) return;
     h << "<h3>" << title << "</h3><ul>";
