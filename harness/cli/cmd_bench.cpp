@@ -29,7 +29,7 @@ struct BenchOptions : SuiteOptions {
 #ifdef GOODPUT_HAVE_BENCHMARK
 
 // Raw per-iteration times kept per benchmark for the results document (the newest ones).
-constexpr std::size_t kMaxKeptSamples = 10000;
+constexpr std::size_t kMaxKeptSamples = 1000;
 
 struct Record {
   Workload* w = nullptr;

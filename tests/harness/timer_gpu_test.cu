@@ -53,7 +53,10 @@ DeviceInfo device_or_skip() {
   try {
     return gpu::list_devices().at(0);
   } catch (const NoGpuError& e) {
-    return DeviceInfo{.index = -1, .name = e.what()};
+    DeviceInfo none;  // index -1 marks "no device"; the name carries why
+    none.index = -1;
+    none.name = e.what();
+    return none;
   }
 }
 
