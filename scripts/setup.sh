@@ -5,7 +5,8 @@ set -euo pipefail
 [ "${GOODPUT_SKIP_SETUP:-0}" = 1 ] && exit 0
 
 apt_pkgs=(cmake ninja-build g++ git pkg-config zlib1g-dev nlohmann-json3-dev libcli11-dev
-          libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev)
+          libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev
+          libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

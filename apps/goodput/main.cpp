@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   commands.push_back(cli::report_command(app));
   commands.push_back(cli::ledger_command(app));
   commands.push_back(cli::profile_command(app));
+  commands.push_back(cli::collectives_command(app));
 
   try {
     app.parse(argc, argv);

@@ -11,4 +11,5 @@ Command compare_command(CLI::App& app);
 Command report_command(CLI::App& app);
 Command ledger_command(CLI::App& app);
 Command profile_command(CLI::App& app);
+Command collectives_command(CLI::App& app);
 }  // namespace goodput::cli
