@@ -195,7 +195,7 @@ struct EventReader::Impl {
       const bool unterminated = in.eof();
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.find_first_not_of(" \t") == std::string::npos) continue;
-      const std::string where = name + ":" + std::to_string(line_no);
+      auto where = [&] { return name + ":" + std::to_string(line_no); };
       std::string why;
       Event ev;
       ev.file = file_index;
@@ -203,13 +203,13 @@ struct EventReader::Impl {
       std::optional<Kind> kind;
       std::string kind_text;
       if (!parse_line(line, ev, kind, kind_text, why)) {
-        malformed(where, why, unterminated);
+        malformed(where(), why, unterminated);
         continue;
       }
       ++log.events_total;
       if (!kind) {
         if (log.unknown_kinds[kind_text]++ == 0)
-          warn(where, "unknown event kind '" + kind_text + "': ignored (counted in the summary)");
+          warn(where(), "unknown event kind '" + kind_text + "': ignored (counted in the summary)");
         continue;
       }
       ranks.insert(ev.rank);
@@ -220,7 +220,7 @@ struct EventReader::Impl {
                       "timestamp %.6f is %.3f s earlier than line %llu of the same rank: "
                       "out-of-order line, events are sorted by time",
                       ev.t, last.first - ev.t, static_cast<unsigned long long>(last.second));
-        warn(where, b);
+        warn(where(), b);
       } else {
         last = {ev.t, line_no};
       }

@@ -129,7 +129,8 @@ std::string format_report(const Ledger& l, const EventLog& log);
 std::string render_svg(const Ledger& l);
 
 // The model layer from a `goodput analyze` results document: analysis.summary.mfu, else
-// analysis.mfu, else the median of analysis.steps[].mfu. InputError naming the field otherwise.
+// analysis.mfu, else the median over ranks of analysis.ranks[].steady_state.mfu_median, else the
+// median of analysis.steps[].mfu. InputError naming the field otherwise.
 ModelLayer model_layer_from_analysis(const nlohmann::json& doc, const std::string& path);
 
 }  // namespace goodput::ledger

@@ -403,11 +403,27 @@ ModelLayer model_layer_from_analysis(const nlohmann::json& doc, const std::strin
     if (!valid(a["mfu"])) throw InputError(path + ": analysis.mfu must be a fraction in (0, 1]");
     return {a["mfu"].get<double>(), path + " (analysis.mfu)"};
   }
+  // `goodput analyze` today: one entry per rank with its steady-state median MFU.
+  if (a.contains("ranks") && a["ranks"].is_array()) {
+    std::vector<double> v;
+    for (std::size_t i = 0; i < a["ranks"].size(); ++i) {
+      const auto& r = a["ranks"][i];
+      if (!r.is_object() || !r.contains("steady_state") || !r["steady_state"].is_object() ||
+          !r["steady_state"].contains("mfu_median"))
+        continue;
+      if (!valid(r["steady_state"]["mfu_median"]))
+        throw InputError(path + ": analysis.ranks[" + std::to_string(i) +
+                         "].steady_state.mfu_median must be a fraction in (0, 1]");
+      v.push_back(r["steady_state"]["mfu_median"].get<double>());
+    }
+    if (!v.empty())
+      return {median(v), path + " (median over ranks of analysis.ranks[].steady_state.mfu_median)"};
+  }
   if (a.contains("steps") && a["steps"].is_array()) {
     std::vector<double> v;
     for (std::size_t i = 0; i < a["steps"].size(); ++i) {
       const auto& s = a["steps"][i];
-      if (!s.is_object() || !s.contains("mfu")) continue;
+      if (!s.is_object() || !s.contains("mfu") || !s["mfu"].is_number()) continue;
       if (!valid(s["mfu"]))
         throw InputError(path + ": analysis.steps[" + std::to_string(i) +
                          "].mfu must be a fraction in (0, 1]");
@@ -417,7 +433,8 @@ ModelLayer model_layer_from_analysis(const nlohmann::json& doc, const std::strin
   }
   throw InputError(path +
                    ": found no MFU (looked for analysis.summary.mfu, analysis.mfu, "
-                   "analysis.steps[].mfu)");
+                   "analysis.ranks[].steady_state.mfu_median, analysis.steps[].mfu); was the "
+                   "trace analyzed with --model?");
 }
 
 }  // namespace goodput::ledger

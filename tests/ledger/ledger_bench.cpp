@@ -24,7 +24,7 @@ std::string make_log(std::size_t events) {
   const double t0 = 1767225600.0;
   out << "{\"v\":1,\"t\":" << t0 << ",\"kind\":\"job_start\",\"gpus\":64}\n";
   out << "{\"v\":1,\"t\":" << t0 << ",\"kind\":\"attempt_start\",\"attempt\":1}\n";
-  char b[160];
+  char b[512];
   std::size_t written = 2;
   double t = t0 + 60;
   for (long step = 1; written + 2 * kRanks <= events; ++step) {

@@ -291,6 +291,12 @@ TEST(Ledger, ModelLayerFromAnalysisDocument) {
   EXPECT_DOUBLE_EQ(*model_layer_from_analysis(doc, "a.json").mfu, 0.41);
   doc = {{"analysis", {{"steps", {{{"mfu", 0.3}}, {{"mfu", 0.5}}, {{"mfu", 0.4}}}}}}};
   EXPECT_DOUBLE_EQ(*model_layer_from_analysis(doc, "a.json").mfu, 0.4);
+  doc = {{"analysis",
+          {{"ranks",
+            {{{"rank", 0}, {"steady_state", {{"mfu_median", 0.38}}}},
+             {{"rank", 1}, {"steady_state", {{"mfu_median", 0.40}}}},
+             {{"rank", 2}, {"steady_state", {{"mfu_median", 0.39}}}}}}}}};
+  EXPECT_DOUBLE_EQ(*model_layer_from_analysis(doc, "a.json").mfu, 0.39);
   doc = {{"analysis", {{"summary", {{"mfu", 41}}}}}};
   EXPECT_THROW(model_layer_from_analysis(doc, "a.json"), InputError);
   EXPECT_THROW(model_layer_from_analysis(nlohmann::json::object(), "a.json"), InputError);

@@ -44,15 +44,16 @@ def main():
         p.join()
         assert p.exitcode == 0, f"writer exited with {p.exitcode}"
     # The shell entry point, as a scheduler would use it.
-    subprocess.run([sys.executable, os.path.join(scripts, "goodput_recorder.py"), "--log", log,
-                    "job_end", "status=ok"], check=True)
+    for kind, field in (("attempt_end", "reason=completed"), ("job_end", "status=ok")):
+        subprocess.run([sys.executable, os.path.join(scripts, "goodput_recorder.py"), "--log", log,
+                        "--attempt", "1", kind, field], check=True)
     out = os.path.join(work, "python_recorder.json")
     r = subprocess.run([goodput, "ledger", log, "--json", out, "--mfu", "0.5"],
                        capture_output=True, text=True)
     assert r.returncode == 0, f"goodput ledger exited {r.returncode}: {r.stdout}\n{r.stderr}"
     doc = json.load(open(out))
     led = doc["ledger"]
-    expected_events = 2 + RANKS * (2 + 2 * STEPS) + 2 * (STEPS // 100) + 1
+    expected_events = 2 + RANKS * (2 + 2 * STEPS) + 2 * (STEPS // 100) + 2
     assert led["log"]["events"] == expected_events, (led["log"]["events"], expected_events)
     assert led["log"]["skipped_lines"] == 0
     assert led["log"]["ranks"] == list(range(RANKS)), led["log"]["ranks"]
