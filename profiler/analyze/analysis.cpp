@@ -371,7 +371,15 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
       if (class_of[g.name] == KernelClass::kCommunication) {
         NcclCall call;
         const NcclName nn = parse_nccl_name(t.names[g.name]);
-        call.collective = nn.collective.empty() ? short_name(t.names[g.name], 40) : nn.collective;
+        if (nn.collective.empty()) {
+          // Communication outside NCCL: the kernel's own name, without namespace or template.
+          std::string b = kernel_base_name(t.names[g.name]);
+          b = b.substr(0, b.find('<'));
+          const auto colon = b.rfind("::");
+          call.collective = colon == std::string::npos ? b : b.substr(colon + 2);
+        } else {
+          call.collective = nn.collective;
+        }
         call.algorithm = nn.algorithm;
         call.protocol = nn.protocol;
         call.dtype = nn.dtype;

@@ -27,7 +27,7 @@ const BuiltIn kBuiltIn[] = {
      "flash_fwd|flash_bwd|flash::|[Ff]lash[Aa]ttn|fmha|FMHA|_attention_kernel|attn_fwd|attn_bwd|"
      "paged_attention|sdpa|cudnn_mha|[Mm]ulti[Hh]ead[Aa]ttention|xformers"},
     {KernelClass::kGemm,
-     "gemm|GEMM|Gemm|gemv|wgmma|nvjet|cublas|cutlass.*tensorop|xmma|^bmm_|"
+     "(^|[^b])gemm|GEMM|Gemm|gemv|wgmma|nvjet|cublas|cutlass.*tensorop|xmma|^bmm_|"
      "scudnn|implicit_convolve|splitKreduce"},
 };
 
@@ -102,9 +102,27 @@ void Classifier::add_rules_file(const std::string& path) {
                 std::make_move_iterator(user.end()));
 }
 
+std::string kernel_base_name(const std::string& name) {
+  std::string s = name.rfind("void ", 0) == 0 ? name.substr(5) : name;
+  static const std::string anon = "(anonymous namespace)";
+  for (auto p = s.find(anon); p != std::string::npos; p = s.find(anon, p))
+    s.replace(p, anon.size(), "{anonymous}");
+  int depth = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '<')
+      ++depth;
+    else if (s[i] == '>' && depth > 0)
+      --depth;
+    else if (s[i] == '(' && depth == 0)
+      return s.substr(0, i);
+  }
+  return s;
+}
+
 KernelClass Classifier::classify(const std::string& name) const {
+  const std::string base = kernel_base_name(name);
   for (const auto& r : rules_)
-    if (std::regex_search(name, r.re)) return r.cls;
+    if (std::regex_search(base, r.re)) return r.cls;
   return KernelClass::kOther;
 }
 

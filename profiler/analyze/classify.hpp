@@ -24,6 +24,11 @@ struct NcclName {
   std::string collective, algorithm, protocol, dtype, reduction;
 };
 
+// The part of a kernel name that says what it is: without "void ", the parameter list and
+// anything inside it (argument types such as fbgemm_gpu::FixedDivisor say nothing about the
+// kernel). Rules match this.
+std::string kernel_base_name(const std::string& name);
+
 class Classifier {
  public:
   Classifier();  // built-in rules only

@@ -36,11 +36,25 @@ TEST(Classifier, RealKernelNames) {
        KernelClass::kOther},
       {"void cudnn::bn_bw_1C11_kernel_new<float, float, float2, 512, true, 1>(float)",
        KernelClass::kOther},
+      {"void split_embedding_codegen_forward_unweighted_kernel<c10::Half, c10::Half, float, false, "
+       "long, 2ul, 32ul>(at::GenericPackedTensorAccessor<c10::Half, 1ul>, "
+       "fbgemm_gpu::FixedDivisor)",
+       KernelClass::kOther},
+      {"void fbgemm_gpu::permute_2D_lengths_kernel<int>(int, int, int const*, int const*, int*)",
+       KernelClass::kOther},
       {"Memcpy DtoD (Device -> Device)", KernelClass::kMemcpy},
       {"Memset (Device)", KernelClass::kMemset},
   };
   for (const auto& [name, cls] : cases)
     EXPECT_EQ(c.classify(name), cls) << name << " -> " << to_string(c.classify(name));
+}
+
+TEST(Classifier, BaseName) {
+  EXPECT_EQ(
+      kernel_base_name("void (anonymous namespace)::multimem_all_reduce_kernel<c10::BFloat16, "
+                       "16>(c10::BFloat16*, unsigned long)"),
+      "{anonymous}::multimem_all_reduce_kernel<c10::BFloat16, 16>");
+  EXPECT_EQ(kernel_base_name("volta_sgemm_128x32_nt"), "volta_sgemm_128x32_nt");
 }
 
 TEST(Classifier, UserRulesComeFirst) {
