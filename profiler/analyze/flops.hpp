@@ -1,7 +1,7 @@
 // Executed FLOPs of GEMM and attention kernels from the shapes the launching op recorded
 // ("Input Dims", "Input type"), and the per-shape GEMM table (like TraceLens's GEMM report).
-// GEMM FLOPs = 2·M·N·K (per batch, + M·N for a bias as in addmm); attention forward = 4·B·H·Sq·Sk·D (half when causal),
-// backward 2.5× forward.
+// GEMM FLOPs = 2·M·N·K (per batch, + M·N for a bias as in addmm); attention forward
+// = 4·B·H·Sq·Sk·D (half when causal), backward 2.5× forward.
 #pragma once
 #include <cstdint>
 #include <functional>
