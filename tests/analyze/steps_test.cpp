@@ -6,6 +6,7 @@
 
 #include "harness/core/error.hpp"
 #include "profiler/analyze/analysis.hpp"
+#include "profiler/analyze/peaks.hpp"
 #include "profiler/trace/reader.hpp"
 #include "tests/analyze/test_util.hpp"
 
@@ -209,6 +210,33 @@ TEST(Faults, NoGpuEventsIsAnInputError) {
   const auto t = traceio::read_trace(goodput::testing::write_temp(
       R"J({"traceEvents":[{"ph":"X","cat":"cpu_op","name":"aten::mm","ts":1,"dur":1,"args":{}}]})J"));
   EXPECT_THROW(analyze({{&t, 0.0}}, {}), InputError);
+}
+
+}  // namespace
+}  // namespace goodput::analyze
+
+namespace goodput::analyze {
+namespace {
+
+TEST(Peaks, CalibratedFileReadDefensively) {
+  const auto path = goodput::testing::write_temp(R"J({"peak_profile": {
+    "gemm": {"bf16": {"best": {"flops_per_s": 8.0e14}}, "fp8_e4m3": {"best": {"flops_per_s": 1.3e15}}},
+    "flops": {"tf32": {"reachable": 4.0e14}}}})J");
+  const auto p = read_calibrated_peaks(path);
+  EXPECT_DOUBLE_EQ(p.at("bf16"), 8.0e14);
+  EXPECT_DOUBLE_EQ(p.at("fp8"), 1.3e15);
+  EXPECT_DOUBLE_EQ(p.at("tf32"), 4.0e14);
+  EXPECT_THROW(read_calibrated_peaks(goodput::testing::write_temp(R"J({"results": []})J")),
+               InputError);
+  // MFU against the calibrated peak of the hand-made trace's first step (100 µs window).
+  const auto t = traceio::read_trace(goodput::testing::write_temp(kHandMade));
+  AnalyzeOptions opt;
+  opt.flops_per_step = 8.0e14 * 10e-6;
+  opt.peak_file = path;
+  const auto r = analyze({{&t, 0.0}}, opt);
+  const auto& s1 = r.json["ranks"][0]["steps"][0];
+  EXPECT_NEAR(s1["mfu"]["calibrated"].get<double>(), 0.10, 1e-9);
+  EXPECT_EQ(s1["waterfall"]["peak"], "calibrated");
 }
 
 }  // namespace
