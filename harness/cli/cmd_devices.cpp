@@ -37,7 +37,8 @@ void print_device(const DeviceInfo& d, const DevicePeaks& p) {
     std::printf("  %-12s   %s   %s   %s   %s\n", e.dtype.c_str(), tflops(e.datasheet).c_str(),
                 tflops(e.at_datasheet_clock).c_str(), tflops(e.at_max_clock).c_str(),
                 tflops(e.at_current_clock).c_str());
-  if (p.hbm_bandwidth) std::printf("  memory bandwidth (datasheet) %.0f GB/s\n", *p.hbm_bandwidth / 1e9);
+  if (p.hbm_bandwidth)
+    std::printf("  memory bandwidth (datasheet) %.0f GB/s\n", *p.hbm_bandwidth / 1e9);
 }
 
 }  // namespace
