@@ -29,14 +29,14 @@ int main(int argc, char** argv) {
 
   std::vector<cli::Command> commands;
   commands.push_back(cli::devices_command(app));
-  commands.push_back(cli::analyze_command(app));
-  commands.push_back(cli::compare_command(app));
-  commands.push_back(cli::report_command(app));
   commands.push_back(cli::calibrate_command(app));
   commands.push_back(cli::bench_command(app));
-  commands.push_back(cli::ledger_command(app));
-  commands.push_back(cli::profile_command(app));
   commands.push_back(cli::collectives_command(app));
+  commands.push_back(cli::profile_command(app));
+  commands.push_back(cli::analyze_command(app));
+  commands.push_back(cli::ledger_command(app));
+  commands.push_back(cli::compare_command(app));
+  commands.push_back(cli::report_command(app));
 
   try {
     app.parse(argc, argv);

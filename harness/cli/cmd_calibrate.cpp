@@ -3,16 +3,61 @@
 #include <cstdio>
 #include <memory>
 
+#include "collectives/calibration.hpp"
 #include "harness/cli/calibration.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/core/error.hpp"
 #include "harness/core/results.hpp"
 #include "harness/core/signals.hpp"
+#include "harness/gpu/gpu.hpp"
 #include "harness/gpu/telemetry.hpp"
 #include "harness/gpu/timer.hpp"
 
 namespace goodput::cli {
 namespace {
+
+// all_reduce and all_gather busbw over every visible GPU; a failure there is recorded as a result
+// and does not lose the kernel results already written.
+nlohmann::json run_collectives(ResultsWriter* out, bool quick, bool* check_failed,
+                               bool* runtime_error) {
+  nlohmann::json best = nlohmann::json::object();
+  try {
+    const nlohmann::json results = collectives::calibration_busbw(gpu::list_devices(), quick);
+    for (const auto& r : results) {
+      out->add_result(r);
+      const std::string name = r.value("name", "collective");
+      const auto& rates = r.value("rates", nlohmann::json::object());
+      if (r.value("status", "") != "ok" || !rates.contains("busbw")) {
+        std::printf("%s: %s\n", name.c_str(), r.value("status", std::string("?")).c_str());
+        continue;
+      }
+      const std::string coll = r["params"].value("collective", name);
+      const double busbw = rates["busbw"].get<double>();
+      std::printf("%s: busbw %.1f GB/s, algbw %.1f GB/s\n", name.c_str(), busbw / 1e9,
+                  rates.value("algbw", 0.0) / 1e9);
+      if (!best.contains(coll) || best[coll]["busbw"].get<double>() < busbw)
+        best[coll] = {
+            {"busbw", busbw},
+            {"algbw", rates.value("algbw", 0.0)},
+            {"result", name},
+            {"ranks", r["params"].value("ranks", 0)},
+            {"link", r.value("peaks", nlohmann::json::object()).value("link", nlohmann::json())}};
+    }
+  } catch (const CheckFailed& e) {
+    *check_failed = true;
+    out->add_result({{"name", "collectives"},
+                     {"kind", "collective"},
+                     {"status", "error"},
+                     {"error", std::string("verification failed: ") + e.what()}});
+  } catch (const Error& e) {
+    *runtime_error = *runtime_error || e.exit_code() != kExitInterrupted;
+    out->add_result({{"name", "collectives"},
+                     {"kind", "collective"},
+                     {"status", "error"},
+                     {"error", e.what()}});
+  }
+  return best;
+}
 
 nlohmann::json telemetry_now(const DeviceInfo& dev) {
   auto j = to_json(gpu::sample_telemetry(dev));
@@ -30,7 +75,8 @@ int run_calibrate(const SuiteOptions& o, const Invocation& inv) {
     const TimingConfig cfg = default_timing(o.quick);
     nlohmann::json regime = out->document()["regime"];
 
-    auto workloads = calibration_workloads(dev, o.quick, o.only);
+    auto workloads = o.only == "collectives" ? std::vector<WorkloadPtr>{}
+                                             : calibration_workloads(dev, o.quick, o.only);
     std::printf("calibrating %s (%s), %zu benchmarks%s; results: %s\n", dev.name.c_str(),
                 ctx.peaks.match == SpecMatch::kExact ? ctx.peaks.spec_name.c_str()
                                                      : "no exact spec match: derived peaks",
@@ -56,11 +102,16 @@ int run_calibrate(const SuiteOptions& o, const Invocation& inv) {
       }
     }
 
+    nlohmann::json interconnect;
+    if (fatal.empty() && !interrupted() && (o.only.empty() || o.only == "collectives"))
+      interconnect = run_collectives(out, o.quick, &check_failed, &runtime_error);
+
     regime["after"] = fatal.empty() ? telemetry_now(dev) : nlohmann::json("not available");
     regime["during"] = summarize_telemetry(all_telemetry);
     out->set("regime", regime);
     auto profile =
         build_peak_profile(out->document()["results"], ctx, median_sm_clock(all_telemetry));
+    if (!interconnect.is_null()) profile["interconnect"] = interconnect;
     profile["quick"] = o.quick;
     profile["only"] = o.only.empty() ? "all" : o.only;
     profile["timing"] = to_json(cfg);
