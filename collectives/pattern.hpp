@@ -8,14 +8,7 @@
 #include <cstdint>
 
 #include "collectives/collective.hpp"
-
-#ifndef GOODPUT_HD  // also defined, identically, by other host/device headers
-#if defined(__CUDACC__)
-#define GOODPUT_HD __host__ __device__
-#else
-#define GOODPUT_HD
-#endif
-#endif
+#include "harness/core/host_device.hpp"
 
 namespace goodput::collectives {
 
@@ -33,10 +26,7 @@ inline constexpr int kMaxContributors = 16;
 Pattern make_pattern(Coll c, DType t, RedOp op, int nranks, std::uint64_t seed);
 
 GOODPUT_HD inline std::uint64_t pattern_mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;  // splitmix64 finalizer
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
+  return mix64(x + kGoldenGamma);
 }
 
 // Input element `index` of rank `rank` (index in the rank's send buffer).

@@ -4,26 +4,12 @@
 #pragma once
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define GOODPUT_HD __host__ __device__
-#else
-#define GOODPUT_HD
-#endif
+#include "harness/core/host_device.hpp"
 
 namespace goodput::kernels {
 
-// splitmix64 finalizer (Steele, Lea, Flood 2014): a bijective 64-bit mix.
-GOODPUT_HD inline std::uint64_t mix64(std::uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  x ^= x >> 31;
-  return x;
-}
-
 GOODPUT_HD inline std::uint64_t hash_index(std::uint64_t seed, std::uint64_t i) {
-  return mix64(seed * 0x9e3779b97f4a7c15ull + i + 1);
+  return mix64(seed * kGoldenGamma + i + 1);
 }
 
 // Uniform on [-1, 1) with 24 random bits: every value is exact in float, identical on both sides.
