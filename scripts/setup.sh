@@ -25,6 +25,13 @@ if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
   { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
       --no-install-recommends chromium >/dev/null; } || echo "setup: chromium not installed; the browser test will be skipped"
 fi
+# ... and clang with libFuzzer for scripts/fuzz.sh.
+if [ "${1:-}" = "--test" ] && ! command -v clang++ >/dev/null 2>&1; then
+  echo "setup: installing clang (fuzzing)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+      --no-install-recommends clang libclang-rt-14-dev >/dev/null; } || echo "setup: clang not installed; fuzzing will be skipped"
+fi
 
 # Python side: nvml.h (telemetry header), jsonschema (schema tests).
 PY=${PYTHON:-python3}
