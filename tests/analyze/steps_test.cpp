@@ -142,8 +142,11 @@ TEST(RealTraces, NcclDataStepsAndBusbw) {
           1e-9);
     }
   EXPECT_TRUE(found);
-  // No model: executed FLOPs only, and the A100-PG509-200 is not in the spec table.
-  EXPECT_FALSE(r.json["ranks"][0]["peaks"]["note"].get<std::string>().empty());
+  // The A100-PG509-200 (108 SMs, 40 GB) is the A100 SXM4 40GB board: datasheet peaks apply.
+  const auto& peaks = r.json["ranks"][0]["peaks"];
+  EXPECT_EQ(peaks["spec_match"], "exact");
+  EXPECT_EQ(peaks["spec_name"], "A100 SXM4 40GB");
+  EXPECT_DOUBLE_EQ(peaks["datasheet"]["bf16"].get<double>(), 312e12);
 }
 
 TEST(RealTraces, SampledRanksStragglers) {

@@ -34,10 +34,11 @@ const PeakEntry& entry(const DevicePeaks& p, const std::string& dt) {
 }  // namespace
 
 TEST(GpuSpec, CoversTheRequiredSkus) {
-  for (const char* n : {"NVIDIA A100-SXM4-40GB", "NVIDIA A100-SXM4-80GB", "NVIDIA A100-PCIE-40GB",
-                        "NVIDIA A100 80GB PCIe", "NVIDIA H100 80GB HBM3", "NVIDIA H100 PCIe",
-                        "NVIDIA H100 NVL", "NVIDIA H200", "NVIDIA GH200 480GB", "NVIDIA B200",
-                        "NVIDIA L40S", "NVIDIA L4"}) {
+  for (const char* n :
+       {"NVIDIA A100-SXM4-40GB", "NVIDIA A100-SXM4-80GB", "NVIDIA A100-PCIE-40GB",
+        "NVIDIA A100 80GB PCIe", "NVIDIA H100 80GB HBM3", "NVIDIA H100 PCIe", "NVIDIA H100 NVL",
+        "NVIDIA H200", "NVIDIA GH200 480GB", "NVIDIA B200", "NVIDIA L40S", "NVIDIA L4",
+        "Tesla V100-SXM2-32GB", "NVIDIA A100-PG509-200"}) {
     bool found = false;
     for (const auto& g : db().gpus)
       for (const auto& alias : g.names) found |= alias == n;
@@ -121,13 +122,15 @@ TEST(GpuSpec, UnknownCardFallsBackToArchitecture) {
 
 TEST(GpuSpec, BadSpecDataNamesTheField) {
   const nlohmann::json bad = {
-      {"architectures", {{"sm_90", {{"family", "Hopper"}, {"flop_per_clk_per_sm", {{"bf16", 4096}}}}}}},
+      {"architectures",
+       {{"sm_90", {{"family", "Hopper"}, {"flop_per_clk_per_sm", {{"bf16", 4096}}}}}}},
       {"gpus", {{{"name", "X"}, {"device_names", {"X"}}, {"arch", "sm_90"}}}}};
   try {
     parse_spec_db(bad, "specs.json");
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("gpus[0]: missing field 'sms'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("gpus[0]: missing field 'sms'"), std::string::npos)
+        << e.what();
   }
   EXPECT_THROW(load_spec_db("/nonexistent/specs.json"), InputError);
 }
