@@ -5,11 +5,13 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "harness/core/error.hpp"
 #include "harness/core/gpu_spec.hpp"
 #include "harness/core/stats.hpp"
+#include "profiler/analyze/annotate.hpp"
 #include "profiler/analyze/classify.hpp"
 #include "profiler/analyze/flops.hpp"
 #include "profiler/analyze/hta.hpp"
@@ -121,6 +123,21 @@ Waterfall waterfall(const StepBreakdown& s, double flops, double peak) {
   return w;
 }
 
+std::vector<KernelClass> classify_gpu_names(const traceio::RankTrace& t,
+                                            const Classifier& classifier) {
+  // Only names of GPU work are classified (a trace's name table is mostly host ops), each once.
+  std::vector<KernelClass> class_of(t.names.size(), KernelClass::kOther);
+  std::vector<char> seen(t.names.size(), 0);
+  for (const auto& g : t.gpu) {
+    if (seen[g.name]) continue;
+    seen[g.name] = 1;
+    class_of[g.name] = g.kind == traceio::GpuKind::kMemcpy   ? KernelClass::kMemcpy
+                       : g.kind == traceio::GpuKind::kMemset ? KernelClass::kMemset
+                                                             : classifier.classify(t.names[g.name]);
+  }
+  return class_of;
+}
+
 AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptions& opt) {
   Classifier classifier;
   if (!opt.rules_file.empty()) classifier.add_rules_file(opt.rules_file);
@@ -150,6 +167,8 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
   if (opt.flops_per_step) out["model"] = {{"flops_per_step_per_gpu", *opt.flops_per_step}};
 
   json ranks = json::array(), in_json = json::array();
+  std::unique_ptr<AnnotatedTraceWriter> annotated;
+  if (!opt.trace_out.empty()) annotated = std::make_unique<AnnotatedTraceWriter>(opt.trace_out);
   // Per step name: rank -> breakdown, for stragglers.
   std::map<std::string, std::map<int, StepBreakdown>> by_step;
   std::vector<std::string> step_order;
@@ -171,14 +190,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     if (t.gpu.empty())
       throw InputError(t.path + ": no GPU events (kernels, memcpy, memset): nothing to analyse");
 
-    std::vector<KernelClass> class_of(t.names.size(), KernelClass::kOther);
-    for (traceio::NameId i = 0; i < t.names.size(); ++i)
-      class_of[i] = classifier.classify(t.names[i]);
-    for (const auto& g : t.gpu)
-      if (g.kind == traceio::GpuKind::kMemcpy)
-        class_of[g.name] = KernelClass::kMemcpy;
-      else if (g.kind == traceio::GpuKind::kMemset)
-        class_of[g.name] = KernelClass::kMemset;
+    const std::vector<KernelClass> class_of = classify_gpu_names(t, classifier);
 
     json r;
     r["rank"] = t.rank();
@@ -226,7 +238,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
                         "--step-marker NAME or --window)"
                       : "no range named \"" + opt.marker.name + "\": the whole trace is one step";
     }
-    StepAnalysis sa = analyze_steps(t, steps, class_of);
+    StepAnalysis sa = analyze_steps(t, steps, class_of, annotated != nullptr);
     std::map<std::string, std::map<std::string, double>> step_flops;  // step -> dtype -> flops
     for (const auto& o : ops) {
       const int s = step_at(steps, t.ops[o.op_index].ts);
@@ -335,6 +347,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
         step_order.push_back(s.name);
       by_step[s.name][t.rank()] = sb;
     }
+    if (annotated) annotated->add_rank(t, class_of, sa, jsteps);
     r["steps"] = jsteps;
     if (!sa.note.empty()) r["steps_note"] = sa.note;
     if (!step_note.empty()) r["steps_note"] = step_note;
@@ -384,15 +397,15 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
         call.protocol = nn.protocol;
         call.dtype = nn.dtype;
         call.dur_s = sec(g.dur);
-        if (g.nccl) {
-          if (!g.nccl->collective.empty()) call.collective = g.nccl->collective;
-          if (!g.nccl->dtype.empty()) call.dtype = g.nccl->dtype;
-          call.group = g.nccl->group_size;
-          const int eb = nccl_dtype_bytes(g.nccl->dtype);
+        if (const traceio::NcclArgs* na = t.nccl_of(g)) {
+          if (!na->collective.empty()) call.collective = na->collective;
+          if (!na->dtype.empty()) call.dtype = na->dtype;
+          call.group = na->group_size;
+          const int eb = nccl_dtype_bytes(na->dtype);
           const std::string lc = lower_alnum(call.collective);
           // nccl-tests sizes: all_gather counts the gathered output, others the input buffer.
           const std::int64_t ne =
-              lc.find("allgather") != std::string::npos ? g.nccl->out_nelems : g.nccl->in_nelems;
+              lc.find("allgather") != std::string::npos ? na->out_nelems : na->in_nelems;
           if (eb > 0 && ne > 0) call.bytes = static_cast<double>(ne) * eb;
         }
         nccl.push_back(call);
@@ -516,6 +529,21 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
   }
   out["inputs"] = in_json;
   out["ranks"] = ranks;
+  if (annotated) {
+    json sources = json::array();
+    for (const auto& in : inputs) sources.push_back(in.trace->path);
+    annotated->finish(
+        {{"schema", "goodput.annotated-trace"},
+         {"schema_version", "1.0.0"},
+         {"sources", sources},
+         {"tracks",
+          "per rank: steps (GPU window, args: cpu/gpu ms, breakdown %, MFU %), GPU "
+          "idle (waiting for host launch / other), one track per stream with "
+          "kernels categorised by class; counters MFU %, TFLOP/s, step breakdown %"}});
+    out["annotated_trace"] = {{"path", opt.trace_out}, {"events", annotated->events()}};
+    txt << "annotated trace: " << opt.trace_out << " (" << annotated->events()
+        << " events; open in https://ui.perfetto.dev)\n";
+  }
 
   // Stragglers: per step seen on several ranks, the slowest rank and its largest excess.
   json strag = json::array();

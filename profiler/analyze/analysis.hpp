@@ -24,6 +24,7 @@ struct AnalyzeOptions {
   std::optional<double> flops_per_step;  // model FLOPs per step per GPU, instead of a model spec
   int warmup_steps = 1;                  // excluded from the steady state
   std::size_t top_kernels = 10;
+  std::string trace_out;  // annotated Chrome trace to write (annotate.hpp); "" = none
 };
 
 struct TraceInput {
@@ -51,6 +52,10 @@ struct Waterfall {
 // memory ops, non-matmul compute and matmul inefficiency (matmul time minus the FLOPs' time at
 // peak); the terms sum exactly to window - ideal.
 Waterfall waterfall(const StepBreakdown& s, double flops, double peak_flops_per_s);
+
+// Kernel class per NameId of t.names; names no GPU work carries stay kOther.
+std::vector<KernelClass> classify_gpu_names(const traceio::RankTrace& t,
+                                            const Classifier& classifier);
 
 AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptions& opt);
 

@@ -63,6 +63,9 @@ Command analyze_command(CLI::App& app) {
       ->default_val(1);
   sub->add_option("--top", a->opt.top_kernels, "Rows in the top-kernel and shape tables")
       ->default_val(10);
+  sub->add_option("--trace-out", a->opt.trace_out,
+                  "Write an annotated Chrome trace (.json or .json.gz) for Perfetto: steps, idle "
+                  "gaps, GPU work by class, MFU and breakdown counters");
   return {sub, [a](const Invocation& inv) {
             ResultsWriter out(a->json, "analyze", inv.argv);
             try {

@@ -35,7 +35,7 @@ std::optional<OpFlops> gemm(std::int64_t b, std::int64_t m, std::int64_t n, std:
   return f;
 }
 
-bool concrete_true(const traceio::CpuOp& op, std::size_t index) {
+bool concrete_true(const traceio::OpShapes& op, std::size_t index) {
   return index < op.concrete_inputs.size() &&
          (op.concrete_inputs[index] == "True" || op.concrete_inputs[index] == "1");
 }
@@ -85,7 +85,7 @@ std::string dtype_from_torch(const std::string& t) {
   return it == m.end() ? "" : it->second;
 }
 
-std::optional<OpFlops> op_flops(const std::string& name, const traceio::CpuOp& op) {
+std::optional<OpFlops> op_flops(const std::string& name, const traceio::OpShapes& op) {
   const auto& d = op.input_dims;
   auto arg = [&](std::size_t i) -> const Dims& {
     static const Dims empty;
@@ -179,14 +179,14 @@ std::vector<OpInstance> link_op_flops(const traceio::RankTrace& t,
     if (t.ops[i].external_id >= 0 && !t.ops[i].annotation)
       by_external.emplace(t.ops[i].external_id, i);
 
-  std::vector<std::optional<OpFlops>> cache(t.ops.size());
-  std::vector<char> done(t.ops.size(), 0);
+  // An op's FLOPs depend only on its name and recorded shapes, both interned: cache by the pair.
+  std::unordered_map<std::uint64_t, std::optional<OpFlops>> cache;
   auto flops_of = [&](std::size_t i) -> const std::optional<OpFlops>& {
-    if (!done[i]) {
-      cache[i] = op_flops(t.names[t.ops[i].name], t.ops[i]);
-      done[i] = 1;
-    }
-    return cache[i];
+    const auto& o = t.ops[i];
+    const std::uint64_t key = (std::uint64_t{o.name} << 32) | o.shapes;
+    auto it = cache.find(key);
+    if (it == cache.end()) it = cache.emplace(key, op_flops(t.names[o.name], t.shapes_of(o))).first;
+    return it->second;
   };
 
   std::map<std::size_t, OpInstance> inst;

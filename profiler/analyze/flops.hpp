@@ -26,7 +26,7 @@ struct OpFlops {
 // FLOPs of one op from its name and recorded shapes; nullopt for ops we do not count or without
 // shapes. Handles aten::mm, addmm, bmm, baddbmm, linear, matmul, scaled_dot_product_attention and
 // the flash/efficient/cudnn SDPA variants and their backward ops.
-std::optional<OpFlops> op_flops(const std::string& op_name, const traceio::CpuOp& op);
+std::optional<OpFlops> op_flops(const std::string& op_name, const traceio::OpShapes& op);
 
 // "c10::BFloat16" -> "bf16", "float" -> "fp32", "c10::Half" -> "fp16", "c10::Float8_e4m3fn" ->
 // "fp8"; "" when unknown.

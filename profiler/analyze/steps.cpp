@@ -72,7 +72,7 @@ std::vector<Step> find_steps(const traceio::RankTrace& t, const StepMarker& mark
 }
 
 StepAnalysis analyze_steps(const traceio::RankTrace& t, const std::vector<Step>& steps,
-                           const std::vector<KernelClass>& class_of) {
+                           const std::vector<KernelClass>& class_of, bool record_gaps) {
   StepAnalysis out;
   std::unordered_map<std::int64_t, std::pair<std::int64_t, std::int64_t>> launch;
   launch.reserve(t.runtime.size());
@@ -174,6 +174,7 @@ StepAnalysis analyze_steps(const traceio::RankTrace& t, const std::vector<Step>&
         const std::int64_t bound = std::clamp<std::int64_t>(next_launch - cur, 0, len);
         w.idle_launch += bound;
         w.idle_other += len - bound;
+        if (record_gaps) out.idle_gaps.push_back({cur, until, bound});
       }
       if (compute && active[kComm]) w.comm_overlapped += len;
     };

@@ -49,8 +49,15 @@ struct StepBreakdown {
   std::int64_t idle() const { return idle_launch + idle_other; }
 };
 
+// One idle stretch of the GPU inside a step window: [start, start + host_launch) waited for the
+// host to launch the work that ended it, the rest is other idle time.
+struct IdleGap {
+  std::int64_t start = 0, end = 0, host_launch = 0;  // ns
+};
+
 struct StepAnalysis {
   std::vector<StepBreakdown> steps;
+  std::vector<IdleGap> idle_gaps;  // only when asked for (record_gaps), in time order per step
   std::size_t gpu_events_outside_steps = 0;  // launched before the first or after the last step
   std::string note;
 };
@@ -61,6 +68,6 @@ int step_at(const std::vector<Step>& steps, std::int64_t t);
 // class_of: kernel class per NameId of t.names. op_flops_by_step is filled by the caller (FLOPs
 // attribution lives in flops.hpp); it may be empty.
 StepAnalysis analyze_steps(const traceio::RankTrace& t, const std::vector<Step>& steps,
-                           const std::vector<KernelClass>& class_of);
+                           const std::vector<KernelClass>& class_of, bool record_gaps = false);
 
 }  // namespace goodput::analyze

@@ -1,10 +1,16 @@
 #include "profiler/trace/json_stream.hpp"
 
+#include <array>
 #include <cerrno>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <stdexcept>
+#include <string_view>
+#include <thread>
 
 #include <zlib.h>
 
@@ -12,12 +18,27 @@
 
 namespace goodput::traceio {
 namespace {
-constexpr std::size_t kChunk = 1 << 20;
+constexpr std::size_t kChunk = 2 << 20;
+constexpr int kChunks = 3;
 constexpr int kMaxDepth = 256;
 
 bool is_ws(char c) {
   return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
+
+// Bytes that end the fast run inside a string: '"', '\\' and control characters.
+constexpr std::array<bool, 256> kStringStop = [] {
+  std::array<bool, 256> t{};
+  for (int i = 0; i < 0x20; ++i) t[static_cast<std::size_t>(i)] = true;
+  t['"'] = t['\\'] = true;
+  return t;
+}();
+
+constexpr std::array<bool, 256> kNumberChar = [] {
+  std::array<bool, 256> t{};
+  for (char c : std::string_view("0123456789-+.eE")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
 
 void append_utf8(std::string& out, std::uint32_t cp) {
   if (cp < 0x80) {
@@ -38,19 +59,106 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 }
 }  // namespace
 
-JsonStream::JsonStream(const std::string& path) : path_(path), buf_(kChunk) {
+// Chunks inflated ahead of the parser. The consumer owns the chunk it parses (buf_); the
+// producer fills the free ones and queues them in file order.
+struct JsonStream::Reader {
+  struct Chunk {
+    std::unique_ptr<char[]> data;  // kChunk bytes, left uninitialised (no page is touched early)
+    std::size_t n = 0;
+    std::string error;  // zlib's complaint; the consumer turns it into an InputError
+  };
+  gzFile gz = nullptr;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Chunk> ready, free;
+  bool done = false, stop = false;
+  std::thread thread;
+
+  void run() {
+    for (;;) {
+      Chunk c;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return stop || !free.empty(); });
+        if (stop) return;
+        c = std::move(free.front());
+        free.pop_front();
+      }
+      c.n = 0;
+      bool end = false;
+      // Fill the chunk completely: gzread returns at most what one inflate call produced.
+      while (c.n < kChunk) {
+        const int got = gzread(gz, c.data.get() + c.n, static_cast<unsigned>(kChunk - c.n));
+        if (got < 0) {
+          int err = 0;
+          const char* msg = gzerror(gz, &err);
+          c.error = std::string("bad gzip data (") + (msg ? msg : "unknown zlib error") + ")";
+          end = true;
+          break;
+        }
+        if (got == 0) {
+          int err = 0;
+          gzerror(gz, &err);
+          if (err != Z_OK && err != Z_STREAM_END)
+            c.error = "bad gzip data (truncated or corrupt stream)";
+          end = true;
+          break;
+        }
+        c.n += static_cast<std::size_t>(got);
+      }
+      {
+        std::lock_guard lock(mu);
+        if (!c.error.empty() && c.n > 0) {
+          // The bytes before the damage are parsed first, so the error names where it began.
+          Chunk bad{{}, 0, std::move(c.error)};
+          c.error.clear();
+          ready.push_back(std::move(c));
+          ready.push_back(std::move(bad));
+        } else {
+          ready.push_back(std::move(c));
+        }
+        if (end) done = true;
+      }
+      cv.notify_all();
+      if (end) return;
+    }
+  }
+};
+
+JsonStream::JsonStream(const std::string& path) : path_(path), reader_(new Reader) {
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) throw InputError(path + ": cannot open (" + std::strerror(errno) + ")");
   gzbuffer(f, 256 * 1024);
-  gz_ = f;
+  reader_->gz = f;
+  for (int i = 0; i < kChunks; ++i)
+    reader_->free.push_back({std::unique_ptr<char[]>(new char[kChunk]), 0, {}});
+  reader_->thread = std::thread([r = reader_.get()] { r->run(); });
 }
 
 JsonStream::~JsonStream() {
-  if (gz_) gzclose(static_cast<gzFile>(gz_));
+  {
+    std::lock_guard lock(reader_->mu);
+    reader_->stop = true;
+  }
+  reader_->cv.notify_all();
+  reader_->thread.join();
+  gzclose(reader_->gz);
 }
 
 void JsonStream::fail(const std::string& what) const {
   throw InputError(path_ + ": byte " + std::to_string(offset()) + ": " + what);
+}
+
+void JsonStream::expect_failed(char want, char got) const {
+  if (got == '\0')
+    fail(std::string("unexpected end of file (truncated?), expected '") + want + "'");
+  fail(std::string("expected '") + want + "', found '" + got + "'");
+}
+
+void JsonStream::more_failed(char closer, char got) const {
+  if (got == '\0')
+    fail(std::string("unexpected end of file (truncated?), expected ',' or '") + closer + "'");
+  fail(std::string("expected ',' or '") + closer + "', found '" + got + "'");
 }
 
 bool JsonStream::fill() {
@@ -58,20 +166,29 @@ bool JsonStream::fill() {
   consumed_ += len_;
   pos_ = 0;
   len_ = 0;
-  const int n = gzread(static_cast<gzFile>(gz_), buf_.data(), static_cast<unsigned>(buf_.size()));
-  if (n < 0) {
-    int err = 0;
-    const char* msg = gzerror(static_cast<gzFile>(gz_), &err);
-    fail(std::string("bad gzip data (") + (msg ? msg : "unknown zlib error") + ")");
+  Reader::Chunk c;
+  {
+    std::unique_lock lock(reader_->mu);
+    if (buf_) reader_->free.push_back({std::move(buf_), 0, {}});
+    reader_->cv.notify_all();
+    reader_->cv.wait(lock, [&] { return !reader_->ready.empty() || reader_->done; });
+    if (reader_->ready.empty()) {
+      eof_ = true;
+      return false;
+    }
+    c = std::move(reader_->ready.front());
+    reader_->ready.pop_front();
   }
-  if (n == 0) {
-    int err = 0;
-    gzerror(static_cast<gzFile>(gz_), &err);
-    if (err != Z_OK && err != Z_STREAM_END) fail("bad gzip data (truncated or corrupt stream)");
+  buf_ = std::move(c.data);
+  len_ = c.n;
+  if (!c.error.empty()) {
+    eof_ = true;
+    fail(c.error);
+  }
+  if (len_ == 0) {
     eof_ = true;
     return false;
   }
-  len_ = static_cast<std::size_t>(n);
   return true;
 }
 
@@ -87,53 +204,17 @@ void JsonStream::skip_ws() {
   }
 }
 
-char JsonStream::peek() {
-  skip_ws();
-  return pos_ < len_ ? buf_[pos_] : '\0';
-}
-
-bool JsonStream::at_end() {
-  return peek() == '\0';
-}
-
-void JsonStream::expect(char c) {
-  const char got = peek();
-  if (got != c) {
-    if (got == '\0') fail(std::string("unexpected end of file (truncated?), expected '") + c + "'");
-    fail(std::string("expected '") + c + "', found '" + got + "'");
-  }
-  ++pos_;
-}
-
-bool JsonStream::accept(char c) {
-  if (peek() != c) return false;
-  ++pos_;
-  return true;
-}
-
-bool JsonStream::more(char closer, bool& first) {
-  if (accept(closer)) return false;
-  if (!first) {
-    if (peek() == '\0')
-      fail(std::string("unexpected end of file (truncated?), expected ',' or '") + closer + "'");
-    expect(',');
-  }
-  first = false;
-  return true;
-}
-
 void JsonStream::raw_string(std::string* out) {
   // Opening quote already consumed by the caller.
   for (;;) {
     if (pos_ == len_ && !fill()) fail("unexpected end of file inside a string (truncated?)");
-    // Fast path: copy the run up to a quote or backslash.
-    std::size_t start = pos_;
-    while (pos_ < len_ && buf_[pos_] != '"' && buf_[pos_] != '\\') {
-      if (static_cast<unsigned char>(buf_[pos_]) < 0x20) fail("control character inside a string");
-      ++pos_;
-    }
-    if (out) out->append(buf_.data() + start, pos_ - start);
+    // Fast path: copy the run up to a quote, backslash or control character.
+    const std::size_t start = pos_;
+    const char* p = buf_.get();
+    while (pos_ < len_ && !kStringStop[static_cast<unsigned char>(p[pos_])]) ++pos_;
+    if (out) out->append(p + start, pos_ - start);
     if (pos_ == len_) continue;
+    if (static_cast<unsigned char>(p[pos_]) < 0x20) fail("control character inside a string");
     const char c = buf_[pos_++];
     if (c == '"') return;
     const char e = next_byte();
@@ -212,13 +293,10 @@ void JsonStream::read_number_text(std::string& out) {
   }
   for (;;) {
     if (pos_ == len_ && !fill()) return;
-    const char d = buf_[pos_];
-    if ((d >= '0' && d <= '9') || d == '-' || d == '+' || d == '.' || d == 'e' || d == 'E') {
-      out += d;
-      ++pos_;
-    } else {
-      return;
-    }
+    const std::size_t start = pos_;
+    while (pos_ < len_ && kNumberChar[static_cast<unsigned char>(buf_[pos_])]) ++pos_;
+    out.append(buf_.get() + start, pos_ - start);
+    if (pos_ < len_) return;
   }
 }
 

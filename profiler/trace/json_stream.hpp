@@ -1,9 +1,11 @@
 // A pull parser over a (possibly gzip-compressed) JSON file that never holds the whole document:
-// it reads 1 MiB at a time through zlib (gzread passes plain files through unchanged). Trace
-// readers walk the top level and the event array with it and keep only what they need.
-// Errors are InputError naming the file and the byte offset in the uncompressed JSON.
+// a background thread reads and inflates 4 MiB chunks through zlib (gzread passes plain files
+// through unchanged) while the caller parses the previous one, so decompression and parsing
+// overlap. Trace readers walk the top level and the event array with it and keep only what they
+// need. Errors are InputError naming the file and the byte offset in the uncompressed JSON.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,16 +19,43 @@ class JsonStream {
   JsonStream& operator=(const JsonStream&) = delete;
 
   // Next non-space byte without consuming it; '\0' at the end of the input.
-  char peek();
+  char peek() {
+    if (pos_ < len_) {
+      const char c = buf_[pos_];
+      if (static_cast<unsigned char>(c) > ' ') return c;
+    }
+    skip_ws();
+    return pos_ < len_ ? buf_[pos_] : '\0';
+  }
   // Consume c (after spaces) or throw "expected c".
-  void expect(char c);
+  void expect(char c) {
+    const char got = peek();
+    if (got != c) expect_failed(c, got);
+    ++pos_;
+  }
   // Consume c if it is next (after spaces).
-  bool accept(char c);
-  bool at_end();
+  bool accept(char c) {
+    if (peek() != c) return false;
+    ++pos_;
+    return true;
+  }
+  bool at_end() { return peek() == '\0'; }
 
   // Object/array helpers: after '{' or '[', call more(closer) before each member; it consumes
   // the separating comma or the closer and says whether another member follows.
-  bool more(char closer, bool& first);
+  bool more(char closer, bool& first) {
+    const char c = peek();
+    if (c == closer) {
+      ++pos_;
+      return false;
+    }
+    if (!first) {
+      if (c != ',') more_failed(closer, c);
+      ++pos_;
+    }
+    first = false;
+    return true;
+  }
 
   void read_string(std::string& out);  // unescapes into UTF-8
   // A number as its exact decimal text (no conversion), for callers that need exactness.
@@ -40,15 +69,18 @@ class JsonStream {
   [[noreturn]] void fail(const std::string& what) const;
 
  private:
+  struct Reader;  // the background inflate thread and its buffers
   bool fill();
   char next_byte();  // consume one byte; '\0' past the end
   void skip_ws();
+  [[noreturn]] void expect_failed(char want, char got) const;
+  [[noreturn]] void more_failed(char closer, char got) const;
   void raw_string(std::string* out);
   void raw_value(std::string* out, int depth);
 
   std::string path_;
-  void* gz_ = nullptr;
-  std::vector<char> buf_;
+  std::unique_ptr<Reader> reader_;
+  std::unique_ptr<char[]> buf_;  // the chunk being parsed
   std::size_t pos_ = 0, len_ = 0;
   std::uint64_t consumed_ = 0;  // bytes before buf_
   bool eof_ = false;

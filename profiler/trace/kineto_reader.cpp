@@ -4,13 +4,18 @@
 // string tids). Chrome-trace ts/dur are microseconds whatever displayTimeUnit says (that field
 // only sets the viewer's display unit).
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
+
+#include <zlib.h>
 
 #include "harness/core/error.hpp"
 #include "profiler/trace/json_stream.hpp"
@@ -29,6 +34,25 @@ NameId NameTable::intern(const std::string& s) {
   return id;
 }
 
+ShapeId ShapeTable::intern(const OpShapes& s) {
+  if (s.input_dims.empty() && s.input_types.empty() && s.concrete_inputs.empty()) return 0;
+  std::size_t h = 0;
+  auto mix = [&](std::size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+  for (const auto& d : s.input_dims) {
+    mix(d.size());
+    for (auto x : d) mix(static_cast<std::size_t>(x));
+  }
+  for (const auto& t : s.input_types) mix(std::hash<std::string>{}(t));
+  for (const auto& c : s.concrete_inputs) mix(std::hash<std::string>{}(c));
+  auto [lo, hi] = index_.equal_range(h);
+  for (auto it = lo; it != hi; ++it)
+    if (shapes_[it->second] == s) return it->second;
+  const auto id = static_cast<ShapeId>(shapes_.size());
+  shapes_.push_back(s);
+  index_.emplace(h, id);
+  return id;
+}
+
 namespace {
 
 enum class Cat {
@@ -43,26 +67,50 @@ enum class Cat {
   kOther
 };
 
-Cat category(const std::string& cat) {
-  static const std::map<std::string, Cat, std::less<>> table = {
-      {"kernel", Cat::kKernel},
-      {"Kernel", Cat::kKernel},
-      {"gpu_memcpy", Cat::kMemcpy},
-      {"Memcpy", Cat::kMemcpy},
-      {"gpu_memset", Cat::kMemset},
-      {"Memset", Cat::kMemset},
-      {"cuda_runtime", Cat::kRuntime},
-      {"Runtime", Cat::kRuntime},
-      {"cuda_driver", Cat::kRuntime},
-      {"cpu_op", Cat::kCpuOp},
-      {"Operator", Cat::kCpuOp},
-      {"user_annotation", Cat::kAnnotation},
-      {"gpu_user_annotation", Cat::kGpuAnnotation},
-      {"ac2g", Cat::kFlow},
-      {"async_cpu_to_gpu", Cat::kFlow},
-      {"async", Cat::kFlow}};
-  auto it = table.find(cat);
-  return it == table.end() ? Cat::kOther : it->second;
+Cat category(std::string_view cat) {
+  // Checked by length first: this runs once per event.
+  switch (cat.size()) {
+    case 4:
+      if (cat == "ac2g"sv) return Cat::kFlow;
+      break;
+    case 5:
+      if (cat == "async"sv) return Cat::kFlow;
+      break;
+    case 6:
+      if (cat == "kernel"sv || cat == "Kernel"sv) return Cat::kKernel;
+      if (cat == "Memcpy"sv) return Cat::kMemcpy;
+      if (cat == "Memset"sv) return Cat::kMemset;
+      if (cat == "cpu_op"sv) return Cat::kCpuOp;
+      break;
+    case 7:
+      if (cat == "Runtime"sv) return Cat::kRuntime;
+      break;
+    case 8:
+      if (cat == "Operator"sv) return Cat::kCpuOp;
+      break;
+    case 10:
+      if (cat == "gpu_memcpy"sv) return Cat::kMemcpy;
+      if (cat == "gpu_memset"sv) return Cat::kMemset;
+      break;
+    case 11:
+      if (cat == "cuda_driver"sv) return Cat::kRuntime;
+      break;
+    case 12:
+      if (cat == "cuda_runtime"sv) return Cat::kRuntime;
+      break;
+    case 15:
+      if (cat == "user_annotation"sv) return Cat::kAnnotation;
+      break;
+    case 16:
+      if (cat == "async_cpu_to_gpu"sv) return Cat::kFlow;
+      break;
+    case 19:
+      if (cat == "gpu_user_annotation"sv) return Cat::kGpuAnnotation;
+      break;
+    default:
+      break;
+  }
+  return Cat::kOther;
 }
 
 // Every arg any event kind may need; reset per event.
@@ -72,8 +120,7 @@ struct Args {
   std::array<int, 3> grid{0, 0, 0}, block{0, 0, 0};
   bool has_nccl = false;
   NcclArgs nccl;
-  std::vector<std::vector<std::int64_t>> dims;
-  std::vector<std::string> types, concrete;
+  OpShapes shapes;
   std::optional<double> flops;
   void reset() {
     correlation = external_id = bytes = -1;
@@ -81,9 +128,9 @@ struct Args {
     grid = block = {0, 0, 0};
     has_nccl = false;
     nccl = NcclArgs{};
-    dims.clear();
-    types.clear();
-    concrete.clear();
+    shapes.input_dims.clear();
+    shapes.input_types.clear();
+    shapes.concrete_inputs.clear();
     flops.reset();
   }
 };
@@ -222,11 +269,11 @@ class EventParser {
       } else if (k == "Process Group Ranks"sv) {
         args_.nccl.group_ranks = string_or_raw();
       } else if (k == "Input Dims"sv || k == "Input dims"sv) {
-        dims(args_.dims);
+        dims(args_.shapes.input_dims);
       } else if (k == "Input type"sv) {
-        strings(args_.types);
+        strings(args_.shapes.input_types);
       } else if (k == "Concrete Inputs"sv) {
-        strings(args_.concrete);
+        strings(args_.shapes.concrete_inputs);
       } else if (k == "flops"sv) {
         const char c = js_.peek();
         if (c == '-' || (c >= '0' && c <= '9'))
@@ -322,7 +369,10 @@ class EventParser {
         g.grid = args_.grid;
         g.block = args_.block;
         g.bytes = args_.bytes;
-        if (args_.has_nccl) g.nccl = args_.nccl;
+        if (args_.has_nccl) {
+          g.nccl = static_cast<std::int32_t>(out_.nccl_args.size());
+          out_.nccl_args.push_back(args_.nccl);
+        }
         out_.gpu.push_back(std::move(g));
         break;
       }
@@ -342,9 +392,7 @@ class EventParser {
         o.tid = tid;
         o.external_id = args_.external_id;
         o.annotation = c == Cat::kAnnotation || name_.rfind("ProfilerStep#", 0) == 0;
-        o.input_dims = std::move(args_.dims);
-        o.input_types = std::move(args_.types);
-        o.concrete_inputs = std::move(args_.concrete);
+        o.shapes = out_.shapes.intern(args_.shapes);
         o.flops = args_.flops;
         out_.ops.push_back(std::move(o));
         break;
@@ -468,29 +516,16 @@ void register_format(TraceFormat f) {
 }
 
 namespace {
+// The first bytes of the uncompressed file, read directly (the full parse comes after).
 std::string read_head(const std::string& path) {
-  JsonStream js(path);
-  std::string head;
-  // The first bytes are enough to tell formats apart; read_raw would read the whole document.
-  while (head.size() < 65536) {
-    const char c = js.peek();
-    if (c == '\0') break;
-    std::string chunk;
-    // Consume token by token through the public interface: strings and punctuation.
-    if (c == '"') {
-      js.read_string(chunk);
-      head += '"' + chunk + '"';
-    } else if (c == '{' || c == '[' || c == '}' || c == ']' || c == ':' || c == ',') {
-      js.expect(c);
-      head += c;
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-      js.read_number_text(chunk);
-      head += chunk;
-    } else {
-      break;
-    }
-  }
-  return head;
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) return {};
+  std::string head(4096, '\0');
+  const int n = gzread(f, head.data(), static_cast<unsigned>(head.size()));
+  gzclose(f);
+  head.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  const auto b = head.find_first_not_of(" \t\r\n");
+  return b == std::string::npos ? std::string() : head.substr(b);
 }
 }  // namespace
 
@@ -531,13 +566,30 @@ std::vector<RankTrace> read_traces(const std::vector<std::string>& paths,
     }
   }
   if (files.empty()) throw InputError("no trace files given");
-  std::vector<RankTrace> out;
-  for (const auto& f : files) {
-    const auto t0 = std::chrono::steady_clock::now();
-    out.push_back(read_trace(f));
-    out.back().read_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  }
+  // One file per rank: read them in parallel (each also inflates on its own thread).
+  std::vector<RankTrace> out(files.size());
+  std::vector<std::exception_ptr> errors(files.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < files.size();) {
+      try {
+        const auto t0 = std::chrono::steady_clock::now();
+        out[i] = read_trace(files[i]);
+        out[i].read_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  const std::size_t workers =
+      std::min<std::size_t>(files.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(work);
+  work();
+  for (auto& th : pool) th.join();
+  for (const auto& e : errors)  // the first failing file, in the order given
+    if (e) std::rethrow_exception(e);
   if (out.size() > 1) {
     // Files without distributedInfo take their position as rank.
     for (std::size_t i = 0; i < out.size(); ++i)

@@ -12,7 +12,8 @@ namespace goodput::traceio {
 
 struct TraceFormat {
   std::string name;
-  // Whether this reader recognises the file from its first (up to 64 KiB) uncompressed bytes.
+  // Whether this reader recognises the file from its first (up to 4 KiB) uncompressed bytes,
+  // leading whitespace removed.
   std::function<bool(const std::string& head)> sniff;
   std::function<RankTrace(const std::string& path)> read;
 };

@@ -27,6 +27,29 @@ class NameTable {
   std::unordered_map<std::string, NameId> index_;
 };
 
+using ShapeId = std::uint32_t;
+
+// What an op recorded about its inputs. Interned: the same shapes repeat every layer and every
+// step, so a trace of a million ops holds a few thousand of these.
+struct OpShapes {
+  std::vector<std::vector<std::int64_t>> input_dims;  // "Input Dims" / 2021 "Input dims"
+  std::vector<std::string> input_types;               // "Input type"
+  std::vector<std::string> concrete_inputs;           // "Concrete Inputs"
+  bool operator==(const OpShapes&) const = default;
+};
+
+class ShapeTable {
+ public:
+  ShapeTable() { shapes_.emplace_back(); }  // id 0: nothing recorded
+  ShapeId intern(const OpShapes& s);
+  const OpShapes& operator[](ShapeId id) const { return shapes_[id]; }
+  std::size_t size() const { return shapes_.size(); }
+
+ private:
+  std::vector<OpShapes> shapes_;
+  std::unordered_multimap<std::size_t, ShapeId> index_;  // hash -> ids
+};
+
 enum class GpuKind : std::uint8_t { kKernel, kMemcpy, kMemset };
 
 // NCCL kernel args recorded by Kineto (absent fields stay empty / -1).
@@ -46,7 +69,7 @@ struct GpuEvent {
   std::int64_t correlation = -1, external_id = -1;
   std::array<int, 3> grid{0, 0, 0}, block{0, 0, 0};
   std::int64_t bytes = -1;  // memcpy/memset
-  std::optional<NcclArgs> nccl;
+  std::int32_t nccl = -1;   // index into RankTrace::nccl_args; -1 for non-NCCL work
   std::int64_t end() const { return ts + dur; }
 };
 
@@ -56,11 +79,9 @@ struct CpuOp {
   std::int64_t ts = 0, dur = 0;  // ns
   std::int64_t tid = 0;
   std::int64_t external_id = -1;
-  bool annotation = false;  // user_annotation (ProfilerStep#N, record_function ranges)
-  std::vector<std::vector<std::int64_t>> input_dims;  // "Input Dims" / 2021 "Input dims"
-  std::vector<std::string> input_types;               // "Input type"
-  std::vector<std::string> concrete_inputs;           // "Concrete Inputs"
-  std::optional<double> flops;                        // Kineto with_flops
+  bool annotation = false;      // user_annotation (ProfilerStep#N, record_function ranges)
+  ShapeId shapes = 0;           // into RankTrace::shapes
+  std::optional<double> flops;  // Kineto with_flops
   std::int64_t end() const { return ts + dur; }
 };
 
@@ -105,12 +126,18 @@ struct RankTrace {
   DistributedInfo dist;
   NameTable names;
   std::vector<GpuEvent> gpu;
+  std::vector<NcclArgs> nccl_args;  // GpuEvent::nccl points here
+  ShapeTable shapes;                // CpuOp::shapes points here
   std::vector<CpuOp> ops;
   std::vector<RuntimeCall> runtime;
   std::vector<GpuAnnotation> gpu_annotations;
   std::int64_t flow_events = 0;     // ac2g / async_cpu_to_gpu / 2021 "async" launch flows
   std::int64_t skipped_events = 0;  // python_function, instant events, metadata...
   int rank() const { return dist.rank >= 0 ? dist.rank : 0; }
+  const NcclArgs* nccl_of(const GpuEvent& g) const {
+    return g.nccl >= 0 ? &nccl_args[static_cast<std::size_t>(g.nccl)] : nullptr;
+  }
+  const OpShapes& shapes_of(const CpuOp& op) const { return shapes[op.shapes]; }
 };
 
 }  // namespace goodput::traceio

@@ -10,9 +10,9 @@
 namespace goodput::analyze {
 namespace {
 
-traceio::CpuOp op(std::vector<std::vector<std::int64_t>> dims, std::vector<std::string> types = {},
-                  std::vector<std::string> concrete = {}) {
-  traceio::CpuOp o;
+traceio::OpShapes op(std::vector<std::vector<std::int64_t>> dims,
+                     std::vector<std::string> types = {}, std::vector<std::string> concrete = {}) {
+  traceio::OpShapes o;
   o.input_dims = std::move(dims);
   o.input_types = std::move(types);
   o.concrete_inputs = std::move(concrete);

@@ -80,20 +80,22 @@ TEST(KinetoReader, NewSchema) {
     EXPECT_EQ(k.stream, 7);
     EXPECT_EQ(k.grid[0], 4);
     EXPECT_EQ(k.block[0], 128);
-    ASSERT_TRUE(t.gpu[1].nccl.has_value());
-    EXPECT_EQ(t.gpu[1].nccl->collective, "allreduce");
-    EXPECT_EQ(t.gpu[1].nccl->in_nelems, 1024);
-    EXPECT_EQ(t.gpu[1].nccl->group_size, 8);
-    EXPECT_EQ(t.gpu[1].nccl->dtype, "BFloat16");
+    const NcclArgs* nccl = t.nccl_of(t.gpu[1]);
+    ASSERT_NE(nccl, nullptr);
+    EXPECT_EQ(nccl->collective, "allreduce");
+    EXPECT_EQ(nccl->in_nelems, 1024);
+    EXPECT_EQ(nccl->group_size, 8);
+    EXPECT_EQ(nccl->dtype, "BFloat16");
     EXPECT_EQ(t.gpu[2].kind, GpuKind::kMemcpy);
     EXPECT_EQ(t.gpu[2].bytes, 4096);
     ASSERT_EQ(t.ops.size(), 2u);
     EXPECT_TRUE(t.ops[0].annotation);
     EXPECT_EQ(t.ops[0].ts, 100500);
     EXPECT_EQ(t.ops[0].dur, 900250);
-    ASSERT_EQ(t.ops[1].input_dims.size(), 2u);
-    EXPECT_EQ(t.ops[1].input_dims[1], (std::vector<std::int64_t>{128, 256}));
-    EXPECT_EQ(t.ops[1].input_types[0], "c10::BFloat16");
+    const OpShapes& shapes = t.shapes_of(t.ops[1]);
+    ASSERT_EQ(shapes.input_dims.size(), 2u);
+    EXPECT_EQ(shapes.input_dims[1], (std::vector<std::int64_t>{128, 256}));
+    EXPECT_EQ(shapes.input_types[0], "c10::BFloat16");
     EXPECT_DOUBLE_EQ(*t.ops[1].flops, 4194304.0);
     ASSERT_EQ(t.runtime.size(), 1u);
     EXPECT_EQ(t.runtime[0].correlation, 42);
@@ -125,7 +127,7 @@ TEST(KinetoReader, Format2021) {
   EXPECT_TRUE(t.ops[0].annotation);  // ProfilerStep in the Operator category
   EXPECT_FALSE(t.ops[1].annotation);
   EXPECT_EQ(t.ops[1].tid, 1890023232);
-  EXPECT_EQ(t.ops[1].input_dims[1], (std::vector<std::int64_t>{32, 512}));
+  EXPECT_EQ(t.shapes_of(t.ops[1]).input_dims[1], (std::vector<std::int64_t>{32, 512}));
   ASSERT_EQ(t.gpu.size(), 2u);
   EXPECT_EQ(t.gpu[0].external_id, 2);
   EXPECT_EQ(t.gpu[1].kind, GpuKind::kMemset);
@@ -211,7 +213,7 @@ TEST(KinetoReader, RealTraceNcclData) {
   std::size_t kernels = 0, nccl = 0;
   for (const auto& g : t.gpu) {
     if (g.kind == GpuKind::kKernel) ++kernels;
-    if (g.nccl) ++nccl;
+    if (t.nccl_of(g)) ++nccl;
   }
   EXPECT_EQ(kernels, 2700u);
   EXPECT_EQ(nccl, 21u);

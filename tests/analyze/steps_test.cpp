@@ -13,28 +13,7 @@
 namespace goodput::analyze {
 namespace {
 
-// Two steps. GPU (µs): gemm [15,35) launched by corr 1 (call ends 12); other [40,50) corr 2;
-// NCCL [30,60) on stream 20 corr 3; gemm [115,135) corr 4 (call ends 112); memcpy [165,170)
-// corr 5 (call ends 160).
-const char* kHandMade = R"J({
-  "deviceProperties": [{"id": 0, "name": "NVIDIA H100 80GB HBM3", "numSms": 132,
-                        "computeMajor": 9, "computeMinor": 0}],
-  "traceEvents": [
-  {"ph":"X","cat":"user_annotation","name":"ProfilerStep#1","tid":1,"ts":0,"dur":100,"args":{}},
-  {"ph":"X","cat":"user_annotation","name":"ProfilerStep#2","tid":1,"ts":100,"dur":100,"args":{}},
-  {"ph":"X","cat":"cuda_runtime","name":"cudaLaunchKernel","tid":1,"ts":10,"dur":2,"args":{"correlation":1}},
-  {"ph":"X","cat":"cuda_runtime","name":"cudaLaunchKernel","tid":1,"ts":20,"dur":2,"args":{"correlation":2}},
-  {"ph":"X","cat":"cuda_runtime","name":"cudaLaunchKernel","tid":1,"ts":25,"dur":2,"args":{"correlation":3}},
-  {"ph":"X","cat":"cuda_runtime","name":"cudaLaunchKernel","tid":1,"ts":110,"dur":2,"args":{"correlation":4}},
-  {"ph":"X","cat":"cuda_runtime","name":"cudaMemcpyAsync","tid":1,"ts":150,"dur":10,"args":{"correlation":5}},
-  {"ph":"X","cat":"kernel","name":"volta_sgemm_128x32_nt","ts":15,"dur":20,"args":{"stream":7,"correlation":1}},
-  {"ph":"X","cat":"kernel","name":"elementwise_kernel","ts":40,"dur":10,"args":{"stream":7,"correlation":2}},
-  {"ph":"X","cat":"kernel","name":"ncclDevKernel_AllReduce_Sum_f32_RING_LL","ts":30,"dur":30,
-   "args":{"stream":20,"correlation":3,"Collective name":"allreduce","In msg nelems":1000000,
-           "Out msg nelems":1000000,"Group size":4,"dtype":"Float"}},
-  {"ph":"X","cat":"kernel","name":"volta_sgemm_128x32_nt","ts":115,"dur":20,"args":{"stream":7,"correlation":4}},
-  {"ph":"X","cat":"gpu_memcpy","name":"Memcpy HtoD (Pinned -> Device)","ts":165,"dur":5,"args":{"stream":7,"correlation":5}}
-]})J";
+using goodput::testing::kHandMade;
 
 TEST(Steps, HandMadeBreakdown) {
   const auto t = traceio::read_trace(goodput::testing::write_temp(kHandMade));
@@ -125,11 +104,12 @@ TEST(RealTraces, NcclDataStepsAndBusbw) {
     EXPECT_NEAR(steps[i]["cpu_ms"].get<double>(), cpu_ms[i], 1e-6);
   // busbw of each all-reduce call by hand from its args: bytes / time × 2(n-1)/n.
   std::vector<double> bb;
-  for (const auto& g : t.gpu)
-    if (g.nccl && g.nccl->collective == "allreduce" && g.dur > 0)
-      bb.push_back(static_cast<double>(g.nccl->in_nelems) * 4 /
-                   (static_cast<double>(g.dur) * 1e-9) *
-                   (2.0 * (g.nccl->group_size - 1) / g.nccl->group_size) / 1e9);
+  for (const auto& g : t.gpu) {
+    const auto* n = t.nccl_of(g);
+    if (n && n->collective == "allreduce" && g.dur > 0)
+      bb.push_back(static_cast<double>(n->in_nelems) * 4 / (static_cast<double>(g.dur) * 1e-9) *
+                   (2.0 * (n->group_size - 1) / n->group_size) / 1e9);
+  }
   ASSERT_FALSE(bb.empty());
   std::sort(bb.begin(), bb.end());
   bool found = false;

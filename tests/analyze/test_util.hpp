@@ -12,6 +12,9 @@ std::string shared_trace(const std::string& name);
 std::string write_temp(const std::string& text, bool gz = false,
                        const std::string& suffix = ".json");
 
+// A hand-made two-step H100 trace whose breakdown the tests compute by hand (test_util.cpp).
+extern const char* const kHandMade;
+
 }  // namespace goodput::testing
 
 #define GOODPUT_REQUIRE_TRACE(var, name)                                             \
