@@ -16,6 +16,7 @@
 #include "profiler/analyze/flops.hpp"
 #include "profiler/analyze/hta.hpp"
 #include "profiler/analyze/peaks.hpp"
+#include "profiler/trace_format/nccl_kernel.hpp"
 
 namespace goodput::analyze {
 namespace {
@@ -101,14 +102,7 @@ double busbw_factor(const std::string& collective, int n) {
 }
 
 int nccl_dtype_bytes(const std::string& dtype) {
-  static const std::map<std::string, int> m = {
-      {"float", 4},     {"float32", 4},  {"f32", 4},   {"half", 2},   {"float16", 2},
-      {"f16", 2},       {"bfloat16", 2}, {"bf16", 2},  {"double", 8}, {"f64", 8},
-      {"long", 8},      {"int64", 8},    {"int", 4},   {"int32", 4},  {"char", 1},
-      {"byte", 1},      {"int8", 1},     {"uint8", 1}, {"bool", 1},   {"float8e4m3fn", 1},
-      {"float8e5m2", 1}};
-  auto it = m.find(lower_alnum(dtype));
-  return it == m.end() ? 0 : it->second;
+  return trace::dtype_bytes(trace::canonical_dtype(dtype));
 }
 
 Waterfall waterfall(const StepBreakdown& s, double flops, double peak) {
@@ -221,6 +215,21 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
 
     // Steps.
     auto steps = find_steps(t, opt.marker);
+    const std::string marker = effective_marker(t, opt.marker);
+    r["step_marker"] = marker.empty() ? "ProfilerStep#N" : marker;
+    std::string tracer_note;
+    if (t.tracer) {
+      r["tracer"] = {{"status", t.tracer->status},
+                     {"status_reason", t.tracer->status_reason},
+                     {"dropped_records", t.tracer->dropped_records}};
+      if (t.tracer->dropped_records > 0)
+        tracer_note += "  note: the tracer dropped " + std::to_string(t.tracer->dropped_records) +
+                       " records (buffer cap reached): GPU time is undercounted\n";
+      if (!t.tracer->status.empty() && t.tracer->status != "complete")
+        tracer_note +=
+            "  note: trace status " + t.tracer->status +
+            (t.tracer->status_reason.empty() ? "" : " (" + t.tracer->status_reason + ")") + "\n";
+    }
     std::string step_note;
     if (steps.empty()) {
       std::int64_t a = INT64_MAX, b = INT64_MIN;
@@ -233,10 +242,10 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
         b = std::max(b, c.end());
       }
       steps.push_back({"whole trace", a, b + 1});
-      step_note = opt.marker.name.empty()
+      step_note = marker.empty()
                       ? "no ProfilerStep#N annotations: the whole trace is one step (use "
                         "--step-marker NAME or --window)"
-                      : "no range named \"" + opt.marker.name + "\": the whole trace is one step";
+                      : "no range named \"" + marker + "\": the whole trace is one step";
     }
     StepAnalysis sa = analyze_steps(t, steps, class_of, annotated != nullptr);
     std::map<std::string, std::map<std::string, double>> step_flops;  // step -> dtype -> flops
@@ -259,6 +268,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     txt << "\n";
     if (!peaks.note.empty()) txt << "  note: " << peaks.note << "\n";
     if (!step_note.empty()) txt << "  note: " << step_note << "\n";
+    txt << tracer_note;
     txt << "  HTA-compatible: idle " << fmt("%.2f", h.idle_pct) << " %, compute "
         << fmt("%.2f", h.compute_pct) << " %, non-compute " << fmt("%.2f", h.non_compute_pct)
         << " %, comm/comp overlap "
@@ -383,7 +393,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
       ++k.second;
       if (class_of[g.name] == KernelClass::kCommunication) {
         NcclCall call;
-        const NcclName nn = parse_nccl_name(t.names[g.name]);
+        const auto nn = trace::parse_nccl_kernel(t.names[g.name]).value_or(trace::NcclKernel{});
         if (nn.collective.empty()) {
           // Communication outside NCCL: the kernel's own name, without namespace or template.
           std::string b = kernel_base_name(t.names[g.name]);
@@ -398,14 +408,15 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
         call.dtype = nn.dtype;
         call.dur_s = sec(g.dur);
         if (const traceio::NcclArgs* na = t.nccl_of(g)) {
-          if (!na->collective.empty()) call.collective = na->collective;
-          if (!na->dtype.empty()) call.dtype = na->dtype;
+          if (!na->collective.empty())
+            call.collective = trace::canonical_collective(na->collective);
+          if (!na->dtype.empty()) call.dtype = trace::canonical_dtype(na->dtype);
+          if (!na->algorithm.empty()) call.algorithm = na->algorithm;
+          if (!na->protocol.empty()) call.protocol = na->protocol;
           call.group = na->group_size;
-          const int eb = nccl_dtype_bytes(na->dtype);
-          const std::string lc = lower_alnum(call.collective);
+          const int eb = trace::dtype_bytes(call.dtype);
           // nccl-tests sizes: all_gather counts the gathered output, others the input buffer.
-          const std::int64_t ne =
-              lc.find("allgather") != std::string::npos ? na->out_nelems : na->in_nelems;
+          const std::int64_t ne = call.collective == "all_gather" ? na->out_nelems : na->in_nelems;
           if (eb > 0 && ne > 0) call.bytes = static_cast<double>(ne) * eb;
         }
         nccl.push_back(call);

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <set>
-#include <sstream>
 
 #include "harness/core/error.hpp"
 
@@ -148,45 +146,6 @@ KernelClass Classifier::classify(const std::string& name) const {
     if (std::regex_search(base, r.re)) return r.cls;
   }
   return KernelClass::kOther;
-}
-
-NcclName parse_nccl_name(const std::string& kernel_name) {
-  NcclName out;
-  std::string s = kernel_name.substr(0, kernel_name.find('('));
-  for (const char* prefix : {"ncclDevKernel_", "ncclKernel_"}) {
-    const auto p = s.find(prefix);
-    if (p != std::string::npos) {
-      s = s.substr(p + std::char_traits<char>::length(prefix));
-      break;
-    }
-    if (std::string(prefix) == "ncclKernel_") return out;
-  }
-  static const std::set<std::string> algos = {"RING", "TREE",          "COLLNET",      "NVLS",
-                                              "PAT",  "COLLNETDIRECT", "COLLNETCHAIN", "NVLSTREE"};
-  static const std::set<std::string> protos = {"LL", "LL128", "SIMPLE"};
-  static const std::set<std::string> reds = {"Sum",       "Prod",       "Max", "Min",
-                                             "PreMulSum", "SumPostDiv", "Avg"};
-  std::vector<std::string> tok;
-  std::stringstream ss(s);
-  for (std::string t; std::getline(ss, t, '_');) tok.push_back(t);
-  if (tok.empty()) return out;
-  out.collective = tok[0];
-  std::string rest;
-  for (std::size_t i = 1; i < tok.size(); ++i) {
-    const auto& t = tok[i];
-    if (algos.count(t)) {
-      out.algorithm = t;
-    } else if (protos.count(t)) {
-      out.protocol = t;
-    } else if (reds.count(t)) {
-      out.reduction = t;
-    } else {
-      if (!rest.empty()) rest += '_';
-      rest += t;
-    }
-  }
-  out.dtype = rest;
-  return out;
 }
 
 HtaType hta_type(const std::string& n) {

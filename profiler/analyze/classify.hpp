@@ -1,7 +1,6 @@
 // Kernel classes by name, as data: a built-in rule table (regexes, first match wins) that a user
-// file extends (its rules are tried first). NCCL kernels also get collective, algorithm, protocol
-// and dtype parsed from their names ("ncclDevKernel_AllReduce_Sum_f32_RING_LL",
-// "ncclKernel_AllReduce_RING_LL_Sum_float").
+// file extends (its rules are tried first). NCCL kernel names are parsed by
+// profiler/trace_format/nccl_kernel.hpp, shared with the tracer.
 #pragma once
 #include <regex>
 #include <string>
@@ -19,10 +18,6 @@ struct Rule {
   std::string pattern;  // ECMAScript regex, searched anywhere in the name
   std::regex re;
   std::vector<std::string> needles;  // built-in rules: a name must contain one to be tried
-};
-
-struct NcclName {
-  std::string collective, algorithm, protocol, dtype, reduction;
 };
 
 // The part of a kernel name that says what it is: without "void ", the parameter list and
@@ -45,9 +40,6 @@ class Classifier {
  private:
   std::vector<Rule> rules_;
 };
-
-// Parse what an NCCL kernel name tells; empty fields when absent.
-NcclName parse_nccl_name(const std::string& kernel_name);
 
 // HolisticTraceAnalysis's own kernel typing (communication / memory / computation), kept apart
 // from ours so the HTA-compatible numbers match it exactly.

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "harness/core/error.hpp"
+#include "profiler/trace_format/ranges.hpp"
 
 namespace goodput::analyze {
 namespace {
@@ -47,6 +48,12 @@ int step_at(const std::vector<Step>& steps, std::int64_t t) {
   return t < it->cpu_end ? static_cast<int>(it - steps.begin()) : -1;
 }
 
+std::string effective_marker(const traceio::RankTrace& t, const StepMarker& marker) {
+  if (!marker.name.empty()) return marker.name;
+  if (t.tracer && !t.tracer->step_marker.empty()) return t.tracer->step_marker;
+  return "";
+}
+
 std::vector<Step> find_steps(const traceio::RankTrace& t, const StepMarker& marker) {
   std::vector<Step> out;
   if (marker.window_us) {
@@ -58,16 +65,18 @@ std::vector<Step> find_steps(const traceio::RankTrace& t, const StepMarker& mark
     out.push_back({"window", first + std::llround(a * 1e3), first + std::llround(b * 1e3)});
     return out;
   }
+  const std::string name = effective_marker(t, marker);
   for (const auto& op : t.ops) {
     const std::string& n = t.names[op.name];
-    const bool hit = marker.name.empty() ? n.rfind("ProfilerStep#", 0) == 0 : n == marker.name;
+    const bool hit =
+        name.empty() ? n.rfind("ProfilerStep#", 0) == 0 : trace::step_marker_matches(n, name);
     if (hit) out.push_back({n, op.ts, op.end()});
   }
   std::sort(out.begin(), out.end(),
             [](const Step& a, const Step& b) { return a.cpu_start < b.cpu_start; });
-  // Distinct names for repeated user markers: "step" -> "step[0]", "step[1]", ...
-  if (!marker.name.empty())
-    for (std::size_t i = 0; i < out.size(); ++i) out[i].name += "[" + std::to_string(i) + "]";
+  // Distinct names for repeated bare markers: "step" -> "step[0]", "step[1]", ...
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (!name.empty() && out[i].name == name) out[i].name += "[" + std::to_string(i) + "]";
   return out;
 }
 

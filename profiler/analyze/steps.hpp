@@ -30,6 +30,11 @@ struct Step {
   std::int64_t cpu_start = 0, cpu_end = 0;  // ns; the marker range on the host
 };
 
+// The range name that marks steps: --step-marker, else the marker goodput's tracer recorded
+// with, else "" (ProfilerStep#N). A range matches the marker by name, or the marker followed by
+// a character that is not a letter, digit or '_' ("step 12", "step#3").
+std::string effective_marker(const traceio::RankTrace& t, const StepMarker& marker);
+
 // Steps sorted by start. Empty when the trace has none (the caller decides what that means).
 std::vector<Step> find_steps(const traceio::RankTrace& t, const StepMarker& marker);
 

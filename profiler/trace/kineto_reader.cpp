@@ -233,6 +233,31 @@ class EventParser {
     while (js_.more(']', first)) out.push_back(string_or_raw());
   }
 
+  // goodput traces: "nccl": {collective, algorithm, protocol, reduction, dtype} parsed from the
+  // kernel name; Kineto's own keys, when also present, win.
+  void nccl_object() {
+    js_.expect('{');
+    args_.has_nccl = true;
+    bool first = true;
+    while (js_.more('}', first)) {
+      js_.read_string(key_);
+      js_.expect(':');
+      if (js_.peek() != '"') {
+        js_.skip_value();
+        continue;
+      }
+      js_.read_string(tmp_);
+      if (key_ == "collective"sv && args_.nccl.collective.empty())
+        args_.nccl.collective = tmp_;
+      else if (key_ == "dtype"sv && args_.nccl.dtype.empty())
+        args_.nccl.dtype = tmp_;
+      else if (key_ == "algorithm"sv)
+        args_.nccl.algorithm = tmp_;
+      else if (key_ == "protocol"sv)
+        args_.nccl.protocol = tmp_;
+    }
+  }
+
   void parse_args() {
     js_.expect('{');
     bool first = true;
@@ -266,6 +291,8 @@ class EventParser {
         args_.nccl.out_nelems = int_or_string();
       } else if (k == "Group size"sv) {
         args_.nccl.group_size = static_cast<int>(int_or_string());
+      } else if (k == "nccl"sv && js_.peek() == '{') {
+        nccl_object();
       } else if (k == "Process Group Ranks"sv) {
         args_.nccl.group_ranks = string_or_raw();
       } else if (k == "Input Dims"sv || k == "Input dims"sv) {
@@ -441,6 +468,20 @@ void parse_dist(const nlohmann::json& j, RankTrace& out) {
     out.dist.nccl_version = j["nccl_version"].get<std::string>();
 }
 
+void parse_tracer_info(const nlohmann::json& j, RankTrace& out) {
+  if (j.value("schema", std::string()) != "goodput.trace") return;
+  out.format = "goodput";
+  TracerInfo info;
+  info.status = j.value("status", std::string());
+  info.status_reason = j.value("status_reason", std::string());
+  if (j.contains("capture") && j["capture"].is_object())
+    info.step_marker = j["capture"].value("marker", std::string());
+  if (j.contains("dropped_records") && j["dropped_records"].is_number_integer())
+    info.dropped_records = j["dropped_records"].get<std::int64_t>();
+  if (j.contains("counters")) info.counters = j["counters"];
+  out.tracer = std::move(info);
+}
+
 nlohmann::json small_json(JsonStream& js, const char* field) {
   std::string raw;
   js.read_raw(raw);
@@ -477,6 +518,8 @@ RankTrace read_kineto(const std::string& path) {
         parse_devices(small_json(js, "deviceProperties"), out);
       } else if (key == "distributedInfo"sv) {
         parse_dist(small_json(js, "distributedInfo"), out);
+      } else if (key == "goodput"sv && js.peek() == '{') {
+        parse_tracer_info(small_json(js, "goodput"), out);
       } else if (key == "displayTimeUnit"sv && js.peek() == '"') {
         js.read_string(out.display_time_unit);
       } else if (key == "baseTimeNanoseconds"sv) {

@@ -58,7 +58,8 @@ struct NcclArgs {
   std::string dtype;       // "dtype": Float, BFloat16, ...
   std::int64_t in_nelems = -1, out_nelems = -1;
   int group_size = -1;
-  std::string group_ranks;  // "Process Group Ranks" as recorded
+  std::string group_ranks;          // "Process Group Ranks" as recorded
+  std::string algorithm, protocol;  // goodput traces: args.nccl (ring, ll128, ...)
 };
 
 struct GpuEvent {
@@ -115,15 +116,24 @@ struct DistributedInfo {
   nlohmann::json raw;  // as recorded (process groups)
 };
 
+// What goodput's own tracer adds (its top-level "goodput" object; profiler/tracer/FORMAT.md).
+struct TracerInfo {
+  std::string status, status_reason;  // complete / interrupted / untraced ...
+  std::string step_marker;            // the NVTX range name that marked steps
+  std::int64_t dropped_records = 0;
+  nlohmann::json counters;  // per-step hardware counters section, null when not collected
+};
+
 struct RankTrace {
   std::string path;
-  std::string format;       // "kineto" ...
+  std::string format;       // "kineto", or "goodput" for goodput's own tracer output
   std::uint64_t bytes = 0;  // uncompressed JSON bytes read
   double read_seconds = 0;
   std::string display_time_unit;
   std::optional<std::int64_t> base_time_ns;
   std::vector<DeviceProps> devices;
   DistributedInfo dist;
+  std::optional<TracerInfo> tracer;  // goodput traces only
   NameTable names;
   std::vector<GpuEvent> gpu;
   std::vector<NcclArgs> nccl_args;  // GpuEvent::nccl points here

@@ -153,6 +153,50 @@ std::optional<NcclKernel> parse_nccl_kernel(std::string_view name) {
   return k;
 }
 
+namespace {
+std::string lower_alnum(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c >= 'A' && c <= 'Z') out += static_cast<char>(c - 'A' + 'a');
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) out += c;
+  }
+  return out;
+}
+}  // namespace
+
+std::string canonical_collective(std::string_view name) {
+  const std::string c = lower_alnum(name);
+  // Order matters: "reducescatter" before "reduce", "allreduce" before both.
+  constexpr std::pair<std::string_view, std::string_view> kContains[] = {
+      {"allreduce", "all_reduce"}, {"allgather", "all_gather"}, {"reducescatter", "reduce_scatter"},
+      {"alltoall", "all_to_all"},  {"broadcast", "broadcast"},  {"sendrecv", "send_recv"},
+  };
+  for (const auto& [k, v] : kContains)
+    if (c.find(k) != std::string::npos) return std::string(v);
+  if (c == "send" || c == "recv" || c == "p2p") return "send_recv";
+  if (c == "reduce") return "reduce";
+  return lower(name);
+}
+
+std::string canonical_dtype(std::string_view dtype) {
+  if (auto d = lookup(kDtypes, dtype)) return *d;
+  constexpr std::pair<std::string_view, std::string_view> kTorch[] = {
+      {"float", "f32"},         {"float32", "f32"},
+      {"bfloat16", "bf16"},     {"half", "f16"},
+      {"float16", "f16"},       {"double", "f64"},
+      {"float64", "f64"},       {"long", "i64"},
+      {"int64", "i64"},         {"int", "i32"},
+      {"int32", "i32"},         {"char", "i8"},
+      {"int8", "i8"},           {"byte", "u8"},
+      {"uint8", "u8"},          {"float8e4m3fn", "f8e4m3"},
+      {"float8e4m3", "f8e4m3"}, {"float8e5m2", "f8e5m2"},
+  };
+  const std::string c = lower_alnum(dtype);
+  for (const auto& [k, v] : kTorch)
+    if (c == k) return std::string(v);
+  return "";
+}
+
 int dtype_bytes(std::string_view dtype) {
   if (dtype == "i8" || dtype == "u8" || dtype == "f8e4m3" || dtype == "f8e5m2") return 1;
   if (dtype == "f16" || dtype == "bf16") return 2;

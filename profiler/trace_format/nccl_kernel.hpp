@@ -26,6 +26,14 @@ struct NcclKernel {
 bool is_nccl_kernel(std::string_view name);
 // The parts of an NCCL kernel name; nullopt when the name is not an NCCL kernel.
 std::optional<NcclKernel> parse_nccl_kernel(std::string_view name);
+// The canonical collective (all_reduce, all_gather, reduce_scatter, all_to_all, broadcast, reduce,
+// send_recv, ...) from any spelling traces use: NCCL kernel words (AllReduce), PyTorch-profiler
+// "Collective name" args (allreduce, _allgather_base, reduce_scatter_tensor_coalesced, send,
+// recv) and goodput's own. Other names come back lower-cased.
+std::string canonical_collective(std::string_view name);
+// The canonical dtype code (f32, bf16, f16, f8e4m3, i8, ...) from NCCL's and PyTorch's spellings
+// (float, __nv_bfloat16, Float, BFloat16, Half, Float8_e4m3fn, Long, ...); "" when unknown.
+std::string canonical_dtype(std::string_view dtype);
 // Bytes per element of a canonical dtype (i8 -> 1, bf16 -> 2, ...); 0 when unknown.
 int dtype_bytes(std::string_view dtype);
 nlohmann::json to_json(const NcclKernel& k);

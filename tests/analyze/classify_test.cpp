@@ -111,24 +111,6 @@ TEST(Classifier, BadRulesFileNamesLine) {
   EXPECT_THROW(c.add_rules_file("/nonexistent/rules"), InputError);
 }
 
-TEST(NcclName, BothSpellings) {
-  auto a = parse_nccl_name("ncclKernel_AllReduce_RING_LL_Sum_float(ncclWorkElem)");
-  EXPECT_EQ(a.collective, "AllReduce");
-  EXPECT_EQ(a.algorithm, "RING");
-  EXPECT_EQ(a.protocol, "LL");
-  EXPECT_EQ(a.reduction, "Sum");
-  EXPECT_EQ(a.dtype, "float");
-  auto b = parse_nccl_name("ncclDevKernel_AllReduce_Sum_f32_RING_LL128(x)");
-  EXPECT_EQ(b.collective, "AllReduce");
-  EXPECT_EQ(b.dtype, "f32");
-  EXPECT_EQ(b.protocol, "LL128");
-  auto s = parse_nccl_name("ncclKernel_SendRecv_RING_SIMPLE_Sum_int8_t(ncclDevComm*)");
-  EXPECT_EQ(s.collective, "SendRecv");
-  EXPECT_EQ(s.dtype, "int8_t");
-  EXPECT_EQ(s.protocol, "SIMPLE");
-  EXPECT_TRUE(parse_nccl_name("volta_sgemm").collective.empty());
-}
-
 TEST(HtaType, MatchesHtaRules) {
   EXPECT_EQ(hta_type("ncclDevKernel_AllGather_RING_LL"), HtaType::kCommunication);
   EXPECT_EQ(hta_type("void foo::ncclKernel_x"), HtaType::kCommunication);

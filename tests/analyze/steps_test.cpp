@@ -114,7 +114,7 @@ TEST(RealTraces, NcclDataStepsAndBusbw) {
   std::sort(bb.begin(), bb.end());
   bool found = false;
   for (const auto& c : r.json["ranks"][0]["communication"])
-    if (c["collective"] == "allreduce") {
+    if (c["collective"] == "all_reduce") {
       found = true;
       EXPECT_NEAR(
           c["busbw_gbps_median"].get<double>(),

@@ -135,3 +135,38 @@ TEST(NcclKernel, RealTraceNamesParse) {
     EXPECT_FALSE(k->protocol.empty()) << n;
   }
 }
+
+TEST(NcclKernel, CanonicalCollectiveAndDtypeFromEverySpelling) {
+  // Kineto "Collective name" args, NCCL kernel words, and the tracer's own snake case.
+  const std::pair<const char*, const char*> collectives[] = {
+      {"allreduce", "all_reduce"},
+      {"AllReduce", "all_reduce"},
+      {"all_reduce", "all_reduce"},
+      {"_allgather_base", "all_gather"},
+      {"allgather_into_tensor_coalesced", "all_gather"},
+      {"reduce_scatter_tensor_coalesced", "reduce_scatter"},
+      {"ReduceScatter", "reduce_scatter"},
+      {"all_to_all", "all_to_all"},
+      {"alltoall_base", "all_to_all"},
+      {"send", "send_recv"},
+      {"recv", "send_recv"},
+      {"SendRecv", "send_recv"},
+      {"Reduce", "reduce"},
+      {"broadcast", "broadcast"},
+      {"barrier", "barrier"},
+  };
+  for (const auto& [in, out] : collectives) EXPECT_EQ(canonical_collective(in), out) << in;
+  const std::pair<const char*, const char*> dtypes[] = {{"Float", "f32"},
+                                                        {"BFloat16", "bf16"},
+                                                        {"Half", "f16"},
+                                                        {"Double", "f64"},
+                                                        {"Long", "i64"},
+                                                        {"Int", "i32"},
+                                                        {"Byte", "u8"},
+                                                        {"float", "f32"},
+                                                        {"__nv_bfloat16", "bf16"},
+                                                        {"f8e4m3", "f8e4m3"},
+                                                        {"Float8_e4m3fn", "f8e4m3"},
+                                                        {"ComplexFloat", ""}};
+  for (const auto& [in, out] : dtypes) EXPECT_EQ(canonical_dtype(in), out) << in;
+}
