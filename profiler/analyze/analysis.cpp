@@ -13,6 +13,7 @@
 #include "harness/core/stats.hpp"
 #include "profiler/analyze/annotate.hpp"
 #include "profiler/analyze/classify.hpp"
+#include "profiler/analyze/counters.hpp"
 #include "profiler/analyze/flops.hpp"
 #include "profiler/analyze/hta.hpp"
 #include "profiler/analyze/peaks.hpp"
@@ -181,8 +182,21 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
                        {"runtime_calls", t.runtime.size()},
                        {"flow_events", t.flow_events},
                        {"skipped_events", t.skipped_events}});
-    if (t.gpu.empty())
-      throw InputError(t.path + ": no GPU events (kernels, memcpy, memset): nothing to analyse");
+    if (t.gpu.empty()) {
+      if (t.counter_ranges.empty())
+        throw InputError(t.path + ": no GPU events (kernels, memcpy, memset): nothing to analyse");
+      // A counter-only trace (Kineto's CUPTI range profiler): measured FLOPs, no timeline.
+      std::string ctext;
+      ranks.push_back({{"rank", t.rank()},
+                       {"path", t.path},
+                       {"hardware_counters", counters_json(t, classifier, opt.top_kernels, &ctext)},
+                       {"steps", json::array()},
+                       {"steps_note", "no GPU activity events: a hardware-counter trace only"}});
+      txt << "rank " << t.rank() << "  " << t.path << "\n"
+          << "  note: no GPU activity events (kernels, memcpy, memset): hardware counters only\n"
+          << ctext << "\n";
+      continue;
+    }
 
     const std::vector<KernelClass> class_of = classify_gpu_names(t, classifier);
 
@@ -255,6 +269,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
         step_flops[steps[static_cast<std::size_t>(s)].name][o.peak_dtype] += o.flops.flops;
     }
 
+    const auto range_flops = flops_by_range_name(t);
     json jsteps = json::array();
     std::vector<double> steady_window, steady_mfu;
     txt << "rank " << t.rank() << "  " << t.path << "\n";
@@ -321,6 +336,10 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
                  {"executed_flops", exec_flops},
                  {"executed_flops_by_dtype", by_dtype},
                  {"kineto_flops", s.kineto_flops}};
+      if (auto m = range_flops.find(s.name); m != range_flops.end() && m->second.any) {
+        js["measured_flops"] = m->second.total();  // counter range named like the step
+        if (s.window() > 0) js["measured_tflops"] = m->second.total() / sec(s.window()) / 1e12;
+      }
       const double ws = sec(s.window());
       std::string mfu_txt = "-";
       if (have_model_flops) {
@@ -358,6 +377,11 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
       by_step[s.name][t.rank()] = sb;
     }
     if (annotated) annotated->add_rank(t, class_of, sa, jsteps);
+    if (!t.counter_ranges.empty()) {
+      std::string ctext;
+      r["hardware_counters"] = counters_json(t, classifier, opt.top_kernels, &ctext);
+      txt << ctext;
+    }
     r["steps"] = jsteps;
     if (!sa.note.empty()) r["steps_note"] = sa.note;
     if (!step_note.empty()) r["steps_note"] = step_note;

@@ -63,6 +63,7 @@ enum class Cat {
   kCpuOp,
   kAnnotation,
   kGpuAnnotation,
+  kCounterRange,
   kFlow,
   kOther
 };
@@ -106,6 +107,7 @@ Cat category(std::string_view cat) {
       break;
     case 19:
       if (cat == "gpu_user_annotation"sv) return Cat::kGpuAnnotation;
+      if (cat == "cuda_profiler_range"sv) return Cat::kCounterRange;
       break;
     default:
       break;
@@ -122,6 +124,7 @@ struct Args {
   NcclArgs nccl;
   OpShapes shapes;
   std::optional<double> flops;
+  std::vector<std::pair<std::string, double>> metrics;  // counter names hold "__"
   void reset() {
     correlation = external_id = bytes = -1;
     device = stream = -1;
@@ -131,6 +134,7 @@ struct Args {
     shapes.input_dims.clear();
     shapes.input_types.clear();
     shapes.concrete_inputs.clear();
+    metrics.clear();
     flops.reset();
   }
 };
@@ -307,11 +311,16 @@ class EventParser {
           args_.flops = number();
         else
           js_.skip_value();
+      } else if (k.find("__"sv) != std::string_view::npos && is_number_start(js_.peek())) {
+        // A hardware counter (smsp__..., dram__bytes_read.sum): kept for counter ranges.
+        args_.metrics.emplace_back(key_, number());
       } else {
         js_.skip_value();
       }
     }
   }
+
+  static bool is_number_start(char c) { return c == '-' || (c >= '0' && c <= '9'); }
 
   std::int64_t time_ns(const char* field) {
     js_.read_number_text(tmp_);
@@ -422,6 +431,13 @@ class EventParser {
         o.shapes = out_.shapes.intern(args_.shapes);
         o.flops = args_.flops;
         out_.ops.push_back(std::move(o));
+        break;
+      }
+      case Cat::kCounterRange: {
+        CounterRange cr;
+        base(cr);
+        cr.metrics = std::move(args_.metrics);
+        out_.counter_ranges.push_back(std::move(cr));
         break;
       }
       case Cat::kGpuAnnotation: {

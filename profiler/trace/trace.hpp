@@ -102,6 +102,15 @@ struct GpuAnnotation {
   std::int64_t tid = 0;
 };
 
+// A hardware-counter range (Kineto's CUPTI range profiler, cat "cuda_profiler_range"): one kernel
+// or one step, with metric values such as smsp__sass_thread_inst_executed_op_ffma_pred_on.sum.
+// Kineto lays these ranges out one after another: their times are not the kernels' times.
+struct CounterRange {
+  NameId name = 0;
+  std::int64_t ts = 0, dur = 0;
+  std::vector<std::pair<std::string, double>> metrics;
+};
+
 struct DeviceProps {
   int id = 0;
   std::string name;
@@ -141,6 +150,7 @@ struct RankTrace {
   std::vector<CpuOp> ops;
   std::vector<RuntimeCall> runtime;
   std::vector<GpuAnnotation> gpu_annotations;
+  std::vector<CounterRange> counter_ranges;
   std::int64_t flow_events = 0;     // ac2g / async_cpu_to_gpu / 2021 "async" launch flows
   std::int64_t skipped_events = 0;  // python_function, instant events, metadata...
   int rank() const { return dist.rank >= 0 ? dist.rank : 0; }
