@@ -34,6 +34,15 @@ constexpr std::array<bool, 256> kStringStop = [] {
   return t;
 }();
 
+// Whether any byte of w is '"', '\\' or below 0x20 (SWAR: a zero byte in w ^ pattern, or a byte
+// that borrows when 0x20 is subtracted).
+inline bool may_stop_string(std::uint64_t w) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+  return has_zero(w ^ (ones * '"')) || has_zero(w ^ (ones * '\\')) ||
+         ((w - ones * 0x20) & ~w & highs);
+}
+
 constexpr std::array<bool, 256> kNumberChar = [] {
   std::array<bool, 256> t{};
   for (char c : std::string_view("0123456789-+.eE")) t[static_cast<unsigned char>(c)] = true;
@@ -211,6 +220,13 @@ void JsonStream::raw_string(std::string* out) {
     // Fast path: copy the run up to a quote, backslash or control character.
     const std::size_t start = pos_;
     const char* p = buf_.get();
+    // Eight bytes at a time while none of them can end the run (kernel names are long).
+    while (pos_ + 8 <= len_) {
+      std::uint64_t w;
+      std::memcpy(&w, p + pos_, 8);
+      if (may_stop_string(w)) break;
+      pos_ += 8;
+    }
     while (pos_ < len_ && !kStringStop[static_cast<unsigned char>(p[pos_])]) ++pos_;
     if (out) out->append(p + start, pos_ - start);
     if (pos_ == len_) continue;

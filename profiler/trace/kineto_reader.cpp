@@ -5,6 +5,7 @@
 // only sets the viewer's display unit).
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -156,9 +157,10 @@ class EventParser {
   }
   std::int64_t integer() {
     js_.read_number_text(tmp_);
-    if (tmp_.find_first_of(".eE") != std::string::npos)
-      return static_cast<std::int64_t>(std::strtod(tmp_.c_str(), nullptr));
-    return std::strtoll(tmp_.c_str(), nullptr, 10);
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(tmp_.data(), tmp_.data() + tmp_.size(), v);
+    if (ec == std::errc() && end == tmp_.data() + tmp_.size()) return v;
+    return static_cast<std::int64_t>(std::strtod(tmp_.c_str(), nullptr));  // 1.5, 1e3, overflow
   }
   // A number, or a string holding one ("1890023232"); other strings hash to a stable id.
   std::int64_t int_or_string() {
