@@ -25,6 +25,13 @@ class Bootstrap {
   // Element-wise reduction over processes; every process gets the result.
   virtual void allreduce(std::vector<double>& values, ReduceKind kind) = 0;
   virtual void barrier() = 0;
+  // Failure notices, so that a process waiting in a collective learns that another one gave up
+  // instead of waiting for its watchdog: post_failure() tells every other process (without
+  // blocking), peer_failed() polls for such a notice. Once all processes know which ones failed,
+  // settle_failures(those) receives the notices still in flight and completes this one's sends.
+  virtual void post_failure() = 0;
+  virtual bool peer_failed() = 0;
+  virtual void settle_failures(const std::vector<int>& failed_processes) = 0;
   // Ends every process of the job (after a failure only this process saw).
   virtual void abort(int exit_code) = 0;
 };

@@ -16,6 +16,9 @@ class LocalBootstrap final : public Bootstrap {
   std::vector<std::string> gather(const std::string& mine, int) override { return {mine}; }
   void allreduce(std::vector<double>&, ReduceKind) override {}
   void barrier() override {}
+  void post_failure() override {}
+  bool peer_failed() override { return false; }
+  void settle_failures(const std::vector<int>&) override {}
   void abort(int) override {}
 };
 

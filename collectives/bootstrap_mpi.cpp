@@ -78,11 +78,47 @@ class MpiBootstrap final : public Bootstrap {
   }
 
   void barrier() override { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+
+  // Notices are one-byte point-to-point messages on their own tag: they never match a
+  // collective, and a small message is sent eagerly, so posting does not wait for the receiver.
+  void post_failure() override {
+    if (!notices_.empty()) return;
+    for (int r = 0; r < size_; ++r) {
+      if (r == rank_) continue;
+      notices_.emplace_back();
+      check(MPI_Isend(&kNotice, 1, MPI_BYTE, r, kFailureTag, MPI_COMM_WORLD, &notices_.back()),
+            "MPI_Isend");
+    }
+  }
+
+  bool peer_failed() override {
+    int flag = 0;
+    check(MPI_Iprobe(MPI_ANY_SOURCE, kFailureTag, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE),
+          "MPI_Iprobe");
+    return flag != 0;
+  }
+
+  void settle_failures(const std::vector<int>& failed_processes) override {
+    for (const int p : failed_processes) {
+      if (p == rank_) continue;
+      char byte = 0;
+      check(MPI_Recv(&byte, 1, MPI_BYTE, p, kFailureTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+            "MPI_Recv");
+    }
+    if (!notices_.empty())
+      check(MPI_Waitall(static_cast<int>(notices_.size()), notices_.data(), MPI_STATUSES_IGNORE),
+            "MPI_Waitall");
+    notices_.clear();
+  }
+
   void abort(int exit_code) override { MPI_Abort(MPI_COMM_WORLD, exit_code); }
 
  private:
+  static constexpr int kFailureTag = 0x6f0d;
+  static constexpr char kNotice = 1;
   int rank_ = 0, size_ = 1;
   bool owns_ = false;
+  std::vector<MPI_Request> notices_;  // this process's posted notices, until settled
 };
 
 }  // namespace

@@ -24,7 +24,7 @@ struct Options {
   std::uint64_t stepfactor = 2;
   int root = 0, iters = 20, warmup = 5, batch = 20, gpus = 0;
   std::string mode = "events", placement = "both", average = "avg", launch = "auto";
-  bool graph = false, no_check = false;
+  bool graph = false, no_check = false, no_nccl_log = false;
   double timeout = 300;
   std::uint64_t seed = 0x5eedc011ull;
 };
@@ -93,6 +93,7 @@ int run(const Options& o, const Invocation& inv) {
   try {
     EngineOptions eo;
     eo.gpus = o.gpus;
+    eo.nccl_log = !o.no_nccl_log;
     auto engine = make_nccl_engine(eo);
     engine->init(*boot);
     validate(cfg, engine->nranks());
@@ -135,6 +136,11 @@ int run(const Options& o, const Invocation& inv) {
     out.finish("complete");
     return kExitOk;
   } catch (const CheckFailed&) {
+    throw;
+  } catch (const SweepFailed& e) {
+    // Every process stopped at the same case and knows why: nobody is left waiting, so each
+    // ends with the exit code instead of tearing the job down.
+    out.finish(e.exit_code() == kExitInterrupted ? "interrupted" : "failed", e.what());
     throw;
   } catch (const Error& e) {
     out.finish(e.exit_code() == kExitInterrupted ? "interrupted" : "failed", e.what());
@@ -196,6 +202,9 @@ Command collectives_command(CLI::App& app) {
                   "auto: mpi when started by mpirun/srun")
       ->capture_default_str();
   sub->add_option("--seed", o->seed, "Seed of the input pattern")->capture_default_str();
+  sub->add_flag("--no-nccl-log", o->no_nccl_log,
+                "Leave NCCL's debug output alone: by default, when NCCL_DEBUG is unset, NCCL logs "
+                "its algorithm and protocol per call to a private file that goodput reads");
   return {sub, [o](const Invocation& inv) { return run(*o, inv); }};
 }
 

@@ -11,6 +11,7 @@
 #include "collectives/bootstrap.hpp"
 #include "collectives/collective.hpp"
 #include "collectives/links.hpp"
+#include "collectives/nccl_choice.hpp"
 #include "collectives/pattern.hpp"
 #include "harness/core/device_info.hpp"
 #include "harness/core/error.hpp"
@@ -57,9 +58,16 @@ struct CollectiveTimeout : RuntimeFailure {
   explicit CollectiveTimeout(const std::string& what) : RuntimeFailure(what) {}
 };
 
+// This process gave up on a case because another process of the run reported a failure
+// (Bootstrap::peer_failed) while it waited; the communicators were aborted.
+struct PeerFailed : RuntimeFailure {
+  explicit PeerFailed(const std::string& what) : RuntimeFailure(what) {}
+};
+
 struct LocalMeasurement {
   std::vector<std::vector<double>> samples;  // [local rank][sample], seconds per call
   std::vector<std::uint64_t> wrong;          // [local rank] wrong output elements
+  NcclChoice nccl;  // what NCCL reported it chose (known on the process driving rank 0)
 };
 
 class Engine {
@@ -69,10 +77,13 @@ class Engine {
   virtual void init(Bootstrap& boot) = 0;
   virtual int nranks() const = 0;                             // every rank of the job
   virtual std::vector<RankIdentity> local_ranks() const = 0;  // ranks this process drives
-  // Fills, checks and times one case. Throws CollectiveTimeout, RuntimeFailure (NCCL/CUDA error
-  // with NCCL's last error text), NoGpuError.
+  // Fills, checks and times one case. Throws CollectiveTimeout, PeerFailed, RuntimeFailure
+  // (NCCL/CUDA error with NCCL's last error text), NoGpuError.
   virtual LocalMeasurement run_case(const CaseSpec& spec) = 0;
   virtual nlohmann::json details() const = 0;  // library versions, launch, NCCL algorithm hints
+  // After a failure anywhere stopped the sweep: drop the communicators without waiting for any
+  // peer (ncclCommAbort), so no process hangs in their teardown.
+  virtual void stop() {}
 };
 
 }  // namespace goodput::collectives

@@ -125,7 +125,7 @@ LinkPeak link_peak(const LinkDb& db, const LinkInfo& info) {
 }
 
 nlohmann::json peak_comparison(const LinkPeak& peak, Coll c, double busbw, bool multi_node,
-                               const std::string& nccl_algo, const std::string& nccl_proto) {
+                               const NcclAlgorithm& nccl) {
   nlohmann::json j = {
       {"kind", peak.kind.empty() ? nlohmann::json(nullptr) : nlohmann::json(peak.kind)},
       {"generation", peak.generation},
@@ -133,18 +133,36 @@ nlohmann::json peak_comparison(const LinkPeak& peak, Coll c, double busbw, bool 
       {"unit", "B/s"}};
   std::string note = peak.note;
   const auto add = [&note](const std::string& s) { note += (note.empty() ? "" : "; ") + s; };
+  const auto or_null = [](const std::string& s) {
+    return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+  };
   if (peak.bytes_per_s > 0) {
     const double ratio = busbw / peak.bytes_per_s;
     j["value"] = peak.bytes_per_s;
     j["ratio"] = ratio;
     j["percent"] = 100.0 * ratio;
-    if (ratio > 1.0) {
-      if (c == Coll::kAllReduce || c == Coll::kReduceScatter || c == Coll::kReduce)
-        add("busbw above the link peak: an in-network reduction (NVLS on NVSwitch, SHARP on "
-            "InfiniBand) moves fewer bytes per GPU than the ring model behind busbw assumes");
-      else
-        add("busbw above the link peak: the data did not all cross this link (e.g. NVLS "
-            "multicast, or ranks sharing a GPU)");
+    const bool reduces = c == Coll::kAllReduce || c == Coll::kReduceScatter || c == Coll::kReduce;
+    const std::string& a = nccl.reported;
+    if (ratio <= 1.0) {
+      // nothing to explain
+    } else if (a == "NVLS" || a == "NVLSTree") {
+      add("busbw above the link peak: NCCL ran " + a + " (NVLink SHARP), so the NVSwitch " +
+          (reduces ? "reduces" : "multicasts") +
+          " the data and each GPU moves fewer bytes than the ring model behind busbw assumes");
+    } else if (a == "CollNetDirect" || a == "CollNetChain") {
+      add("busbw above the link peak: NCCL ran " + a + ", so the network (SHARP) " +
+          (reduces ? "reduces" : "carries part of") +
+          " the data and each GPU moves fewer bytes than the ring model behind busbw assumes");
+    } else if (!a.empty()) {
+      add("busbw above the link peak although NCCL ran " + a +
+          ", which sends every byte over the GPU's links: the link peak may be understated "
+          "(NVLink count or generation as NVML reported it), or ranks share a GPU");
+    } else if (reduces) {
+      add("busbw above the link peak: an in-network reduction (NVLS on NVSwitch, SHARP on "
+          "InfiniBand) moves fewer bytes per GPU than the ring model behind busbw assumes");
+    } else {
+      add("busbw above the link peak: the data did not all cross this link (e.g. NVLS "
+          "multicast, or ranks sharing a GPU)");
     }
   } else {
     j["value"] = nullptr;
@@ -152,9 +170,10 @@ nlohmann::json peak_comparison(const LinkPeak& peak, Coll c, double busbw, bool 
     j["percent"] = nullptr;
   }
   if (multi_node) add("ranks span nodes: the network, not this GPU link, may bound busbw");
-  j["nccl_algo"] = nccl_algo.empty() ? nlohmann::json(nullptr) : nlohmann::json(nccl_algo);
-  j["nccl_proto"] = nccl_proto.empty() ? nlohmann::json(nullptr) : nlohmann::json(nccl_proto);
-  if (!nccl_algo.empty()) add("NCCL_ALGO=" + nccl_algo + " was requested");
+  j["nccl_algorithm"] = or_null(nccl.reported);
+  j["nccl_algo"] = or_null(nccl.env_algo);
+  j["nccl_proto"] = or_null(nccl.env_proto);
+  if (!nccl.env_algo.empty()) add("NCCL_ALGO=" + nccl.env_algo + " was requested");
   j["note"] = note;
   return j;
 }

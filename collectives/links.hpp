@@ -45,11 +45,18 @@ std::optional<double> pcie_peak(const LinkDb& db, int generation, int width);
 // The link a single-node collective crosses: NVLink when active links exist, else PCIe.
 LinkPeak link_peak(const LinkDb& db, const LinkInfo& info);
 
+// What is known of NCCL's algorithm for one case.
+struct NcclAlgorithm {
+  std::string reported;   // what NCCL reported it ran (nccl_choice.hpp), "" when unknown
+  std::string env_algo;   // NCCL_ALGO as set, "" when not set
+  std::string env_proto;  // NCCL_PROTO as set, "" when not set
+};
+
 // Measured busbw beside the link peak: value, ratio, percent, and a note when busbw is above
-// the peak (all_reduce/reduce_scatter with NVLS or SHARP reduce in the switch, so each GPU moves
-// fewer bytes than the ring formula assumes) or when the run crossed nodes (network not known).
-// nccl_algo / nccl_proto: NCCL_ALGO / NCCL_PROTO as set ("" when not set).
+// the peak (NVLS reduces or multicasts in the NVSwitch, CollNet/SHARP in the network, so each GPU
+// moves fewer bytes than the ring formula assumes; the reported algorithm says which) or when the
+// run crossed nodes (network not known).
 nlohmann::json peak_comparison(const LinkPeak& peak, Coll c, double busbw, bool multi_node,
-                               const std::string& nccl_algo, const std::string& nccl_proto);
+                               const NcclAlgorithm& nccl);
 
 }  // namespace goodput::collectives

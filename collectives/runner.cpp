@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 #include "harness/core/error.hpp"
@@ -34,9 +35,11 @@ void print_header(int nranks, const std::string& launch) {
 void print_line(const nlohmann::json& r) {
   const auto& p = r["params"];
   if (r["status"] == "skipped" || r["status"] == "failed") {
+    const std::string why = r.value(r["status"] == "skipped" ? "reason" : "message", "");
     std::printf("  %-14s %12zu %12s %8s  %s: %s\n", p["collective"].get<std::string>().c_str(),
                 p["size_bytes"].get<std::size_t>(), "-", p["dtype"].get<std::string>().c_str(),
-                r["status"].get<std::string>().c_str(), r.value("message", "").c_str());
+                r["status"].get<std::string>().c_str(), why.c_str());
+    std::fflush(stdout);
     return;
   }
   const double t = r["stats"]["median"].get<double>();
@@ -80,6 +83,102 @@ std::string result_name(const CaseSpec& s) {
   if (is_reduction(s.coll)) n += std::string("/") + to_string(s.op);
   return n + "/" + (s.in_place ? "in-place" : "out-of-place") + "/" +
          std::to_string(s.counts.size_bytes);
+}
+
+// One process's part of a case that did not finish.
+struct CaseFailure {
+  int process = 0;
+  std::string ranks;  // the ranks it drives: "0,1"
+  std::string host;
+  std::string message;
+  int exit_code = kExitRuntime;
+  // How likely it is the cause: 0 a failure of its own, 1 a timeout (perhaps waiting on a peer),
+  // 2 an interrupt, 3 stopped because a peer reported a failure.
+  int order = 0;
+};
+
+nlohmann::json to_json(const CaseFailure& f) {
+  return {{"process", f.process}, {"ranks", f.ranks},         {"host", f.host},
+          {"message", f.message}, {"exit_code", f.exit_code}, {"order", f.order}};
+}
+
+CaseFailure case_failure_from_json(const nlohmann::json& j) {
+  CaseFailure f;
+  f.process = j.at("process").get<int>();
+  f.ranks = j.at("ranks").get<std::string>();
+  f.host = j.at("host").get<std::string>();
+  f.message = j.at("message").get<std::string>();
+  f.exit_code = j.at("exit_code").get<int>();
+  f.order = j.at("order").get<int>();
+  return f;
+}
+
+CaseFailure failure_here(const Bootstrap& boot, const std::vector<RankIdentity>& local,
+                         const std::string& what, int exit_code, int order) {
+  CaseFailure f;
+  f.process = boot.rank();
+  for (const auto& id : local) f.ranks += (f.ranks.empty() ? "" : ",") + std::to_string(id.rank);
+  if (f.ranks.empty()) f.ranks = "?";
+  f.host = local.empty() ? std::string("?") : local[0].host;
+  f.message = what;
+  f.exit_code = exit_code == kExitOk ? kExitRuntime : exit_code;
+  f.order = exit_code == kExitInterrupted ? 2 : order;
+  return f;
+}
+
+// Every process says whether its part of the case finished. When one did not, process 0 records
+// a failed result naming each failed rank and host, likeliest cause first, and every process
+// throws SweepFailed with the same verdict, so all stop at this case. An interrupt as the
+// likeliest cause records nothing (the run was stopped, nothing failed).
+void agree_on_case(Engine& engine, Bootstrap& boot, const std::optional<CaseFailure>& mine,
+                   const CaseSpec& spec, nlohmann::json params,
+                   const std::function<void(const nlohmann::json&)>& emit) {
+  if (mine) boot.post_failure();
+  std::vector<double> failed(static_cast<std::size_t>(boot.size()), 0.0);
+  if (mine) failed[static_cast<std::size_t>(boot.rank())] = 1.0;
+  boot.allreduce(failed, ReduceKind::kSum);
+  std::vector<int> who;
+  for (std::size_t p = 0; p < failed.size(); ++p)
+    if (failed[p] > 0) who.push_back(static_cast<int>(p));
+  if (who.empty()) return;
+  boot.settle_failures(who);
+  engine.stop();
+  const auto parts = boot.gather(mine ? to_json(*mine).dump() : std::string(), 0);
+  std::string verdict;
+  if (boot.rank() == 0) {
+    std::vector<CaseFailure> all;
+    for (const auto& p : parts)
+      if (!p.empty()) all.push_back(case_failure_from_json(nlohmann::json::parse(p)));
+    std::stable_sort(all.begin(), all.end(), [](const CaseFailure& a, const CaseFailure& b) {
+      return a.order != b.order ? a.order < b.order : a.process < b.process;
+    });
+    std::string message, ranks;
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& f : all) {
+      message += (message.empty() ? case_label(spec) + " failed on rank(s) " : "; rank(s) ") +
+                 f.ranks + " (" + f.host + "): " + f.message;
+      ranks += (ranks.empty() ? "" : ",") + f.ranks;
+      auto j = to_json(f);
+      j.erase("order");
+      list.push_back(j);
+    }
+    const bool interrupted = !all.empty() && all.front().order == 2;
+    if (!interrupted)
+      emit({{"name", result_name(spec)},
+            {"kind", "collective"},
+            {"params", std::move(params)},
+            {"status", "failed"},
+            {"ranks", ranks},
+            {"failures", list},
+            {"message", message}});
+    verdict = nlohmann::json{{"exit_code", all.empty() ? kExitRuntime : all.front().exit_code},
+                             {"message", interrupted ? std::string("interrupted") : message}}
+                  .dump();
+  }
+  std::vector<std::uint8_t> bytes(verdict.begin(), verdict.end());
+  boot.broadcast(bytes, 0);
+  const auto v = nlohmann::json::parse(std::string(bytes.begin(), bytes.end()));
+  throw SweepFailed(v.at("exit_code").get<int>(), v.at("message").get<std::string>());
 }
 
 }  // namespace
@@ -217,7 +316,8 @@ CombinedSamples combine_ranks(const std::vector<std::vector<double>>& samples, R
 
 nlohmann::json case_result(const CaseSpec& spec, int nranks, const CombinedSamples& s,
                            const std::vector<std::uint64_t>& wrong_per_rank, RankTime how,
-                           const std::vector<RankIdentity>& ranks, const LinkDb* links) {
+                           const std::vector<RankIdentity>& ranks, const LinkDb* links,
+                           const NcclChoice& nccl) {
   nlohmann::json r = {{"name", result_name(spec)},
                       {"kind", "collective"},
                       {"params", case_params(spec, nranks, how)}};
@@ -246,8 +346,10 @@ nlohmann::json case_result(const CaseSpec& spec, int nranks, const CombinedSampl
     if (p.bytes_per_s == 0 && peak.bytes_per_s == 0) peak.note = p.note;
   }
   if (!links) peak.note = "link data not loaded";
+  r["nccl"] = to_json(nccl);
   r["peaks"] = {{"link", peak_comparison(peak, spec.coll, med.busbw, hosts.size() > 1,
-                                         env_or_empty("NCCL_ALGO"), env_or_empty("NCCL_PROTO"))}};
+                                         {nccl.algorithm, env_or_empty("NCCL_ALGO"),
+                                          env_or_empty("NCCL_PROTO")})}};
   std::uint64_t wrong = 0;
   for (const auto w : wrong_per_rank) wrong += w;
   r["check"] = {
@@ -296,7 +398,6 @@ RunSummary run_sweep(Engine& engine, Bootstrap& boot, const RunConfig& cfg, cons
         for (const bool in_place : {false, true}) {
           if ((in_place && !cfg.in_place) || (!in_place && !cfg.out_of_place)) continue;
           if (in_place && !supports_in_place(coll)) continue;  // not a size problem: say nothing
-          raise_if_interrupted();
           CaseSpec spec;
           spec.coll = coll;
           spec.dtype = dtype;
@@ -319,41 +420,37 @@ RunSummary run_sweep(Engine& engine, Bootstrap& boot, const RunConfig& cfg, cons
                   {"kind", "collective"},
                   {"params", case_params(spec, n, cfg.rank_time)},
                   {"status", "skipped"},
-                  {"message", "fewer elements than ranks at this size"}});
+                  {"reason", "fewer elements than ranks at this size"}});
             continue;
           }
           LocalMeasurement m;
+          std::optional<CaseFailure> failed;
           try {
+            raise_if_interrupted();
             m = engine.run_case(spec);
+            if (m.samples.size() != local.size() || m.wrong.size() != local.size())
+              throw RuntimeFailure("engine returned measurements for " +
+                                   std::to_string(m.samples.size()) + " rank(s), expected " +
+                                   std::to_string(local.size()));
+            for (std::size_t l = 0; l < local.size(); ++l)
+              if (m.samples[l].size() != static_cast<std::size_t>(spec.iters))
+                throw RuntimeFailure("rank " + std::to_string(local[l].rank) + " returned " +
+                                     std::to_string(m.samples[l].size()) + " samples, expected " +
+                                     std::to_string(spec.iters));
           } catch (const Error& e) {
-            std::string ranks;
-            for (const auto& id : local)
-              ranks += (ranks.empty() ? "" : ",") + std::to_string(id.rank);
-            const std::string msg = case_label(spec) + " failed on rank(s) " + ranks + " (" +
-                                    (local.empty() ? std::string("?") : local[0].host) +
-                                    "): " + e.what();
-            sum.failure = msg;
-            emit({{"name", result_name(spec)},
-                  {"kind", "collective"},
-                  {"params", case_params(spec, n, cfg.rank_time)},
-                  {"status", "failed"},
-                  {"ranks", ranks},
-                  {"message", msg}});
-            throw;
+            const int order = dynamic_cast<const PeerFailed*>(&e)          ? 3
+                              : dynamic_cast<const CollectiveTimeout*>(&e) ? 1
+                                                                           : 0;
+            failed = failure_here(boot, local, e.what(), e.exit_code(), order);
+          } catch (const std::exception& e) {
+            failed = failure_here(boot, local, e.what(), kExitRuntime, 0);
           }
-          if (m.samples.size() != local.size() || m.wrong.size() != local.size())
-            throw RuntimeFailure("engine returned measurements for " +
-                                 std::to_string(m.samples.size()) + " rank(s), expected " +
-                                 std::to_string(local.size()));
+          agree_on_case(engine, boot, failed, spec, case_params(spec, n, cfg.rank_time), emit);
           const auto calls = static_cast<std::size_t>(spec.iters);
           std::vector<double> flat(static_cast<std::size_t>(n) * calls, 0.0);
           std::vector<double> wrong(static_cast<std::size_t>(n), 0.0);
           for (std::size_t l = 0; l < local.size(); ++l) {
             const auto g = static_cast<std::size_t>(local[l].rank);
-            if (m.samples[l].size() != calls)
-              throw RuntimeFailure("rank " + std::to_string(g) + " returned " +
-                                   std::to_string(m.samples[l].size()) + " samples, expected " +
-                                   std::to_string(calls));
             std::copy(m.samples[l].begin(), m.samples[l].end(),
                       flat.begin() + static_cast<std::ptrdiff_t>(g * calls));
             wrong[g] = static_cast<double>(m.wrong[l]);
@@ -376,7 +473,7 @@ RunSummary run_sweep(Engine& engine, Bootstrap& boot, const RunConfig& cfg, cons
           }
           if (root_proc)
             emit(case_result(spec, n, combine_ranks(per_rank, cfg.rank_time), wrong_per_rank,
-                             cfg.rank_time, ids, links));
+                             cfg.rank_time, ids, links, m.nccl));
         }
       }
     }

@@ -56,13 +56,21 @@ struct RunSummary {
   int skipped = 0;
   std::uint64_t wrong_elements = 0;
   int wrong_cases = 0;
-  std::string failure;  // first failure ("" when none)
+};
+
+// Thrown by run_sweep on every process once all of them agreed that a case failed somewhere:
+// they stop at the same case, so none is left waiting for another. exit_code() is the first
+// failure's; what() names each failed rank with its host.
+struct SweepFailed : Error {
+  SweepFailed(int exit_code, const std::string& what) : Error(exit_code, what) {}
 };
 
 // Runs the sweep. On process 0 every finished case goes to `sink` (a result entry in the results
-// schema) and a line is printed when `print` is set. A case that throws is recorded as a failed
-// result naming the size and the rank, and the sweep stops (the communicators may be aborted);
-// the exception is rethrown after the sink saw it.
+// schema) and a line is printed when `print` is set. After each case the processes agree whether
+// it finished everywhere: a case that threw on any process (an error, a timeout, an interrupt)
+// is recorded on process 0 as a failed result naming the size and every failed rank and host
+// (an interrupt alone records nothing), the engine is stopped and every process throws
+// SweepFailed. Results that finished before stay with the sink.
 RunSummary run_sweep(Engine& engine, Bootstrap& boot, const RunConfig& cfg, const LinkDb* links,
                      const std::function<void(const nlohmann::json&)>& sink, bool print);
 
@@ -72,6 +80,7 @@ std::vector<RankIdentity> gather_identities(Engine& engine, Bootstrap& boot);
 // Result entry of one case from the combined samples (exposed for tests).
 nlohmann::json case_result(const CaseSpec& spec, int nranks, const CombinedSamples& s,
                            const std::vector<std::uint64_t>& wrong_per_rank, RankTime how,
-                           const std::vector<RankIdentity>& ranks, const LinkDb* links);
+                           const std::vector<RankIdentity>& ranks, const LinkDb* links,
+                           const NcclChoice& nccl = {});
 
 }  // namespace goodput::collectives

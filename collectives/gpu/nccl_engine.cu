@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "collectives/gpu/nccl_check.cuh"
@@ -175,6 +176,9 @@ class NcclEngine final : public Engine {
   }
 
   void init(Bootstrap& boot) override {
+    // Before NCCL logs anything: where its per-call algorithm/protocol lines go.
+    nccl_log_.emplace(process_nccl_debug_capture(opts_.nccl_log));
+    boot_ = &boot;
     const auto devices = gpu::list_devices();  // NoGpuError without a GPU
     const int visible = static_cast<int>(devices.size());
     launch_ = boot.kind();
@@ -252,10 +256,16 @@ class NcclEngine final : public Engine {
         {"launch", launch_},
         {"nranks", nranks_},
         {"nccl_env", env},
+        {"nccl_debug", nccl_log_ ? to_json(nccl_log_->capture()) : nlohmann::json(nullptr)},
         {"algorithm_note",
-         "NCCL picks the algorithm (ring, tree, NVLS, CollNet) and protocol per call; NCCL_ALGO "
-         "and NCCL_PROTO pin them, and NCCL_DEBUG=INFO NCCL_DEBUG_SUBSYS=TUNING prints its "
-         "choice"}};
+         "NCCL picks the algorithm (Ring, Tree, NVLS, CollNet, PAT) and protocol per call; "
+         "NCCL_ALGO and NCCL_PROTO pin them. Each result's 'nccl' is what NCCL reported on rank "
+         "0 (its NCCL_DEBUG_SUBSYS=TUNING lines)"}};
+  }
+
+  void stop() override {
+    std::lock_guard<std::mutex> lk(mu_);
+    abort_locked();
   }
 
   LocalMeasurement run_case(const CaseSpec& s) override {
@@ -264,6 +274,7 @@ class NcclEngine final : public Engine {
       if (aborted_)
         throw RuntimeFailure("the NCCL communicators were aborted after an earlier failure");
     }
+    if (nccl_log_) (void)nccl_log_->read_new();  // what NCCL wrote before this case
     const auto& k = s.counts;
     const std::size_t es = k.elem_size;
     const std::size_t send_bytes = k.send_count * es, recv_bytes = k.recv_count * es;
@@ -375,6 +386,11 @@ class NcclEngine final : public Engine {
         GOODPUT_CUDA_CHECK(cudaEventElapsedTime(&ms, bufs[i].events[e], bufs[i].events[e + 1]));
         m.samples[i].push_back(static_cast<double>(ms) * 1e-3 / per_sample);
       }
+    }
+    if (nccl_log_) {
+      const std::string text = nccl_log_->read_new();
+      m.nccl = nccl_choice_for_case(parse_nccl_tuning_lines(text), s.coll, k.param_count * es,
+                                    nranks_, nccl_log_->unavailable());
     }
     return m;
   }
@@ -493,6 +509,7 @@ class NcclEngine final : public Engine {
       ~Disarm() { w.disarm(); }
     } disarm{watchdog_};
     std::vector<bool> done(local_.size(), false);
+    auto next_peer_check = std::chrono::steady_clock::now();
     for (std::size_t remaining = local_.size(); remaining > 0;) {
       for (std::size_t i = 0; i < local_.size(); ++i) {
         if (done[i]) continue;
@@ -508,6 +525,19 @@ class NcclEngine final : public Engine {
       if (watchdog_.fired())
         throw CollectiveTimeout(what + " did not finish within " + std::to_string(timeout_s) +
                                 " s on rank(s) " + ranks + "; the NCCL communicators were aborted");
+      // A process that gave up will never join this collective: stop now, not at the timeout.
+      if (boot_ && std::chrono::steady_clock::now() >= next_peer_check) {
+        next_peer_check = std::chrono::steady_clock::now() + std::chrono::milliseconds(10);
+        if (boot_->peer_failed()) {
+          {
+            std::lock_guard<std::mutex> lk(mu_);
+            abort_locked();
+          }
+          throw PeerFailed(what + " on rank(s) " + ranks +
+                           ": stopped because another process of the run failed; the NCCL "
+                           "communicators were aborted");
+        }
+      }
       {
         std::lock_guard<std::mutex> lk(mu_);
         if (!aborted_) {
@@ -543,6 +573,8 @@ class NcclEngine final : public Engine {
   }
 
   EngineOptions opts_;
+  Bootstrap* boot_ = nullptr;                // outlives the engine
+  std::optional<NcclDebugReader> nccl_log_;  // NCCL's tuning lines (rank 0's process)
   std::vector<Local> local_;
   std::vector<RankIdentity> ids_;
   int nranks_ = 0;

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 namespace goodput::collectives::testing {
 namespace {
@@ -78,6 +80,7 @@ void FakeEngine::init(Bootstrap& boot) {
       id_[i] = static_cast<std::uint8_t>((static_cast<unsigned>(getpid()) * 31u + i * 7u) & 0xff);
   }
   boot.broadcast(id_, 0);
+  boot_ = &boot;
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   const int first = o_.per_process ? boot.rank() : 0;
@@ -101,9 +104,27 @@ void FakeEngine::init(Bootstrap& boot) {
 
 LocalMeasurement FakeEngine::run_case(const CaseSpec& s) {
   ++cases_;
-  if (o_.fail_at_bytes != 0 && s.counts.size_bytes == o_.fail_at_bytes)
-    throw CollectiveTimeout(case_label(s) + " did not finish within " +
-                            std::to_string(s.timeout_s) + " s; communicators aborted");
+  if (o_.fail_at_bytes != 0 && s.counts.size_bytes == o_.fail_at_bytes) {
+    if (o_.fail_rank < 0)
+      throw CollectiveTimeout(case_label(s) + " did not finish within " +
+                              std::to_string(s.timeout_s) + " s; communicators aborted");
+    for (const auto& id : ids_)
+      if (id.rank == o_.fail_rank)
+        throw RuntimeFailure(case_label(s) + ": NCCL error on rank " + std::to_string(id.rank) +
+                             ": unhandled cuda error (fake)");
+    if (o_.peer_wait_s > 0) {
+      const auto end = std::chrono::steady_clock::now() +
+                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                           std::chrono::duration<double>(o_.peer_wait_s));
+      while (std::chrono::steady_clock::now() < end) {
+        if (boot_->peer_failed())
+          throw PeerFailed(case_label(s) + ": stopped because another process of the run failed");
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      throw CollectiveTimeout(case_label(s) + " did not finish within " +
+                              std::to_string(o_.peer_wait_s) + " s");
+    }
+  }
   LocalMeasurement m;
   for (const auto& id : ids_) {
     std::uint64_t wrong = 0;
@@ -120,6 +141,19 @@ LocalMeasurement FakeEngine::run_case(const CaseSpec& s) {
                   (1.0 + static_cast<double>(s.counts.size_bytes) / 1e6));
     m.samples.push_back(t);
   }
+  // NCCL writes one tuning line per call on rank 0; the text goes through the same parsing as
+  // the NCCL engine's debug file.
+  std::string log;
+  const char* func = nccl_func_name(s.coll);
+  const bool has_rank0 = !ids_.empty() && ids_.front().rank == 0;
+  if (!o_.tuning_algo.empty() && func && has_rank0)
+    for (int c = 0; c < 1 + s.warmup + s.iters; ++c)
+      log += "fakehost:1:2 [0] NCCL INFO " + std::string(func) + ": " +
+             std::to_string(s.counts.param_count * s.counts.elem_size) + " Bytes -> Algo " +
+             o_.tuning_algo + " proto " + o_.tuning_proto + " channel{Lo..Hi}={0..3}\n";
+  m.nccl = nccl_choice_for_case(parse_nccl_tuning_lines(log), s.coll,
+                                s.counts.param_count * s.counts.elem_size, nranks_,
+                                o_.tuning_algo.empty() ? "the fake engine runs no NCCL" : "");
   return m;
 }
 

@@ -15,6 +15,13 @@ struct FakeOptions {
   bool per_process = false;       // MPI launch: one rank per process, nranks = processes
   int corrupt_rank = -1;          // this rank's output gets one wrong element
   std::size_t fail_at_bytes = 0;  // a case of this size_bytes throws CollectiveTimeout
+  // With fail_at_bytes: only the process driving this rank fails, with an NCCL-like error
+  // (-1: every process, with a timeout). The others return at once, or, with peer_wait_s, wait
+  // for the failing one's notice as a process blocked in a real collective would.
+  int fail_rank = -1;
+  double peer_wait_s = 0;
+  // When set, rank 0's process reports this algorithm/protocol through NCCL's tuning lines.
+  std::string tuning_algo, tuning_proto;
   double base_seconds = 1e-4;
 };
 
@@ -26,11 +33,15 @@ class FakeEngine final : public Engine {
   std::vector<RankIdentity> local_ranks() const override { return ids_; }
   LocalMeasurement run_case(const CaseSpec& s) override;
   nlohmann::json details() const override { return {{"engine", "fake"}}; }
+  void stop() override { stopped_ = true; }
   const std::vector<std::uint8_t>& unique_id() const { return id_; }
   int cases_run() const { return cases_; }
+  bool stopped() const { return stopped_; }
 
  private:
   FakeOptions o_;
+  Bootstrap* boot_ = nullptr;
+  bool stopped_ = false;
   int nranks_ = 0;
   std::vector<RankIdentity> ids_;
   std::vector<std::uint8_t> id_;

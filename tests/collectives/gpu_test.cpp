@@ -4,6 +4,7 @@
 
 #include "collectives/calibration.hpp"
 #include "collectives/gpu/nccl_engine.hpp"
+#include "collectives/nccl_choice.hpp"
 #include "collectives/runner.hpp"
 #include "harness/core/error.hpp"
 #include "harness/gpu/gpu.hpp"
@@ -44,10 +45,22 @@ TEST(NcclEngine, EveryCollectiveChecksExactly) {
       *engine, *boot, cfg, nullptr, [&](const nlohmann::json& j) { results.push_back(j); }, true);
   EXPECT_EQ(s.wrong_elements, 0u);
   EXPECT_GT(s.results, 0);
+  // With goodput's own capture of NCCL's debug output, every collective NCCL plans on two or more
+  // ranks names its algorithm and protocol; one rank (a local copy) and send/recv name none.
+  const bool captured = engine->details()["nccl_debug"]["mode"] == "goodput";
   for (const auto& j : results) {
     if (j["status"] == "skipped") continue;
     EXPECT_EQ(j["status"], "ok") << j["name"];
     EXPECT_GT(j["stats"]["median"].get<double>(), 0.0);
+    const auto& nccl = j["nccl"];
+    const bool planned = nccl_func_name(parse_collective(j["params"]["collective"])) != nullptr;
+    if (captured && planned && engine->nranks() > 1) {
+      EXPECT_TRUE(nccl["algorithm"].is_string()) << j["name"] << ": " << nccl.dump();
+      EXPECT_TRUE(nccl["protocol"].is_string()) << j["name"] << ": " << nccl.dump();
+    } else {
+      EXPECT_TRUE(nccl["algorithm"].is_null()) << j["name"] << ": " << nccl.dump();
+      EXPECT_TRUE(nccl["reason"].is_string()) << j["name"] << ": " << nccl.dump();
+    }
   }
 }
 

@@ -62,18 +62,50 @@ TEST(PeakComparison, RatioAndTheNvlsExplanation) {
   p.generation = 4;
   p.lanes_or_links = 18;
   p.bytes_per_s = 450e9;
-  auto j = peak_comparison(p, Coll::kAllReduce, 360e9, false, "", "");
+  auto j = peak_comparison(p, Coll::kAllReduce, 360e9, false, {});
   EXPECT_DOUBLE_EQ(j["ratio"].get<double>(), 0.8);
   EXPECT_DOUBLE_EQ(j["percent"].get<double>(), 80.0);
   EXPECT_EQ(j["note"], "");
-  j = peak_comparison(p, Coll::kAllReduce, 480e9, false, "NVLS", "Simple");
+  EXPECT_TRUE(j["nccl_algorithm"].is_null());
+  j = peak_comparison(p, Coll::kAllReduce, 480e9, false, {"", "NVLS", "Simple"});
   EXPECT_GT(j["ratio"].get<double>(), 1.0);
   EXPECT_NE(j["note"].get<std::string>().find("NVLS"), std::string::npos);
+  EXPECT_NE(j["note"].get<std::string>().find("NCCL_ALGO=NVLS was requested"), std::string::npos);
   EXPECT_EQ(j["nccl_algo"], "NVLS");
-  j = peak_comparison(p, Coll::kAllGather, 100e9, true, "", "");
+  EXPECT_EQ(j["nccl_proto"], "Simple");
+  j = peak_comparison(p, Coll::kAllGather, 100e9, true, {});
   EXPECT_NE(j["note"].get<std::string>().find("span nodes"), std::string::npos);
-  j = peak_comparison(LinkPeak{}, Coll::kAllGather, 100e9, false, "", "");
+  j = peak_comparison(LinkPeak{}, Coll::kAllGather, 100e9, false, {});
   EXPECT_TRUE(j["ratio"].is_null());
+}
+
+TEST(PeakComparison, TheReportedAlgorithmExplainsBusbwAboveThePeak) {
+  LinkPeak p;
+  p.kind = "nvlink";
+  p.bytes_per_s = 450e9;
+  auto j = peak_comparison(p, Coll::kAllReduce, 480e9, false, {"NVLS", "", ""});
+  const std::string nvls = j["note"];
+  EXPECT_NE(nvls.find("NCCL ran NVLS (NVLink SHARP), so the NVSwitch reduces"), std::string::npos)
+      << nvls;
+  EXPECT_EQ(j["nccl_algorithm"], "NVLS");
+  EXPECT_TRUE(j["nccl_algo"].is_null()) << "nothing was requested";
+  j = peak_comparison(p, Coll::kAllGather, 480e9, false, {"NVLSTree", "", ""});
+  EXPECT_NE(j["note"].get<std::string>().find("multicasts"), std::string::npos);
+  j = peak_comparison(p, Coll::kReduceScatter, 480e9, true, {"CollNetDirect", "", ""});
+  const std::string collnet = j["note"];
+  EXPECT_NE(collnet.find("NCCL ran CollNetDirect, so the network (SHARP) reduces"),
+            std::string::npos)
+      << collnet;
+  EXPECT_NE(collnet.find("span nodes"), std::string::npos);
+  // A ring moves every byte over the links: above the peak, the peak itself is suspect.
+  j = peak_comparison(p, Coll::kAllReduce, 480e9, false, {"Ring", "", ""});
+  const std::string ring = j["note"];
+  EXPECT_NE(ring.find("although NCCL ran Ring"), std::string::npos) << ring;
+  EXPECT_EQ(ring.find("in-network reduction"), std::string::npos) << ring;
+  // Below the peak the algorithm is recorded, with nothing to explain.
+  j = peak_comparison(p, Coll::kAllReduce, 400e9, false, {"NVLS", "", ""});
+  EXPECT_EQ(j["note"], "");
+  EXPECT_EQ(j["nccl_algorithm"], "NVLS");
 }
 
 TEST(LinkDb, MalformedDataNamesTheField) {

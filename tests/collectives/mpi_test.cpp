@@ -5,11 +5,13 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <set>
 
 #include "collectives/bootstrap.hpp"
 #include "collectives/runner.hpp"
 #include "fake_engine.hpp"
+#include "harness/core/error.hpp"
 
 namespace goodput::collectives {
 namespace {
@@ -111,6 +113,108 @@ TEST(MpiSweep, ResultsAndIdentitiesGatherToRankZero) {
   } else {
     EXPECT_TRUE(results.empty());
   }
+}
+
+struct FailedSweep {
+  std::vector<nlohmann::json> results;  // rank 0's
+  std::vector<RankIdentity> ids;        // rank 0's
+  int exit_code = 0;
+  std::string what;
+  double seconds = 0;
+};
+
+FailedSweep sweep_failing_on_rank_one(double peer_wait_s) {
+  testing::FakeOptions o;
+  o.per_process = true;
+  o.fail_at_bytes = 4096;
+  o.fail_rank = 1;
+  o.peer_wait_s = peer_wait_s;
+  testing::FakeEngine engine(o);
+  engine.init(boot());
+  FailedSweep f;
+  f.ids = gather_identities(engine, boot());
+  RunConfig cfg;
+  cfg.sweep = {1024, 16384, 2, 0};
+  cfg.in_place = false;
+  cfg.iters = 3;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    run_sweep(
+        engine, boot(), cfg, nullptr, [&](const nlohmann::json& j) { f.results.push_back(j); },
+        false);
+    ADD_FAILURE() << "the sweep went on past the failure";
+  } catch (const SweepFailed& e) {
+    f.exit_code = e.exit_code();
+    f.what = e.what();
+  }
+  f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_TRUE(engine.stopped());
+  EXPECT_EQ(engine.cases_run(), 3) << "1K, 2K, then 4K failed on every process";
+  return f;
+}
+
+// Rank 1 fails while rank 0's part of the case finished: rank 0 still learns it, records it with
+// rank 1's host, keeps what finished before, and both stop with the error's exit code.
+TEST(MpiSweep, AFailureOnRankOneReachesRankZerosResults) {
+  const FailedSweep f = sweep_failing_on_rank_one(0);
+  EXPECT_EQ(f.exit_code, kExitRuntime);
+  EXPECT_NE(f.what.find("failed on rank(s) 1 ("), std::string::npos) << f.what;
+  EXPECT_NE(f.what.find("unhandled cuda error"), std::string::npos) << f.what;
+  if (boot().rank() != 0) {
+    EXPECT_TRUE(f.results.empty());
+    return;
+  }
+  ASSERT_EQ(f.results.size(), 3u);
+  EXPECT_EQ(f.results[0]["status"], "ok");
+  EXPECT_EQ(f.results[1]["status"], "ok");
+  const auto& failed = f.results[2];
+  EXPECT_EQ(failed["status"], "failed");
+  EXPECT_EQ(failed["params"]["size_bytes"], 4096u);
+  EXPECT_EQ(failed["ranks"], "1");
+  ASSERT_EQ(failed["failures"].size(), 1u);
+  EXPECT_EQ(failed["failures"][0]["process"], 1);
+  EXPECT_EQ(failed["failures"][0]["host"], f.ids[1].host);
+  EXPECT_EQ(failed["failures"][0]["exit_code"], kExitRuntime);
+  const std::string msg = failed["message"];
+  EXPECT_NE(msg.find("4096 B failed on rank(s) 1 (" + f.ids[1].host + "): "), std::string::npos)
+      << msg;
+  EXPECT_EQ(msg, f.what);
+}
+
+// Rank 0 is blocked in the collective rank 1 never joins: rank 1's notice ends the wait at once
+// (not at the timeout), and the record puts rank 1's own failure first.
+TEST(MpiSweep, AProcessWaitingOnAFailedPeerIsToldAndStops) {
+  const FailedSweep f = sweep_failing_on_rank_one(60);
+  EXPECT_LT(f.seconds, 30.0);
+  EXPECT_EQ(f.exit_code, kExitRuntime);
+  if (boot().rank() == 0) {
+    ASSERT_EQ(f.results.size(), 3u);
+    const auto& failed = f.results[2];
+    EXPECT_EQ(failed["status"], "failed");
+    EXPECT_EQ(failed["ranks"], "1,0");
+    ASSERT_EQ(failed["failures"].size(), 2u);
+    EXPECT_EQ(failed["failures"][0]["process"], 1);
+    EXPECT_EQ(failed["failures"][1]["process"], 0);
+    EXPECT_NE(failed["failures"][1]["message"].get<std::string>().find("another process"),
+              std::string::npos);
+    const std::string msg = failed["message"];
+    EXPECT_LT(msg.find("rank(s) 1 ("), msg.find("; rank(s) 0 (")) << msg;
+  }
+  // Every notice was received: nothing is left in flight, and the next sweep runs cleanly.
+  EXPECT_FALSE(boot().peer_failed());
+  testing::FakeOptions o;
+  o.per_process = true;
+  testing::FakeEngine engine(o);
+  engine.init(boot());
+  RunConfig cfg;
+  cfg.sweep = {1024, 2048, 2, 0};
+  cfg.in_place = false;
+  cfg.iters = 2;
+  std::vector<nlohmann::json> results;
+  const RunSummary s = run_sweep(
+      engine, boot(), cfg, nullptr, [&](const nlohmann::json& j) { results.push_back(j); }, false);
+  EXPECT_EQ(s.results, 2);
+  EXPECT_FALSE(engine.stopped());
 }
 
 }  // namespace

@@ -1,7 +1,13 @@
 #include "collectives/runner.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "fake_engine.hpp"
@@ -30,6 +36,28 @@ SweepRun run(FakeEngine& engine, const RunConfig& cfg, const LinkDb* db = nullpt
   SweepRun r;
   r.summary = run_sweep(
       engine, *boot, cfg, db, [&r](const nlohmann::json& j) { r.results.push_back(j); }, false);
+  return r;
+}
+
+// A sweep that must stop at a failure: what reached the sink, and how it ended.
+struct StoppedRun {
+  std::vector<nlohmann::json> results;
+  int exit_code = 0;
+  std::string what;
+};
+
+StoppedRun run_to_failure(Engine& engine, const RunConfig& cfg, const LinkDb* db = nullptr) {
+  auto boot = make_local_bootstrap();
+  engine.init(*boot);
+  StoppedRun r;
+  try {
+    run_sweep(
+        engine, *boot, cfg, db, [&r](const nlohmann::json& j) { r.results.push_back(j); }, false);
+    ADD_FAILURE() << "the sweep went on";
+  } catch (const SweepFailed& e) {
+    r.exit_code = e.exit_code();
+    r.what = e.what();
+  }
   return r;
 }
 
@@ -95,7 +123,7 @@ TEST(Runner, SizesWithFewerElementsThanRanksAreSkipped) {
   const SweepRun r = run(engine, cfg);
   ASSERT_EQ(r.results.size(), 2u);
   EXPECT_EQ(r.results[0]["status"], "skipped");
-  EXPECT_NE(r.results[0]["message"].get<std::string>().find("fewer elements"), std::string::npos);
+  EXPECT_NE(r.results[0]["reason"].get<std::string>().find("fewer elements"), std::string::npos);
   EXPECT_EQ(r.results[1]["status"], "ok");
   EXPECT_EQ(r.summary.skipped, 1);
   EXPECT_EQ(engine.cases_run(), 1);
@@ -145,13 +173,11 @@ TEST(Runner, AFailureIsRecordedWithSizeAndRankAndEarlierResultsAreKept) {
   cfg.sweep = {1024, 16384, 2, 0};
   cfg.in_place = false;
   cfg.timeout_s = 5;
-  auto boot = make_local_bootstrap();
-  engine.init(*boot);
-  std::vector<nlohmann::json> results;
-  EXPECT_THROW(run_sweep(
-                   engine, *boot, cfg, nullptr,
-                   [&](const nlohmann::json& j) { results.push_back(j); }, false),
-               CollectiveTimeout);
+  const StoppedRun r = run_to_failure(engine, cfg);
+  EXPECT_EQ(r.exit_code, kExitRuntime);
+  EXPECT_NE(r.what.find("did not finish"), std::string::npos) << r.what;
+  EXPECT_TRUE(engine.stopped());
+  const auto& results = r.results;
   ASSERT_EQ(results.size(), 3u);  // 1K, 2K ok; 4K failed; 8K, 16K never ran
   EXPECT_EQ(results[0]["status"], "ok");
   EXPECT_EQ(results[1]["status"], "ok");
@@ -160,6 +186,127 @@ TEST(Runner, AFailureIsRecordedWithSizeAndRankAndEarlierResultsAreKept) {
   EXPECT_NE(msg.find("4096 B"), std::string::npos) << msg;
   EXPECT_NE(msg.find("rank(s) 0,1"), std::string::npos) << msg;
   EXPECT_NE(msg.find("did not finish"), std::string::npos) << msg;
+  EXPECT_EQ(results[2]["ranks"], "0,1");
+  ASSERT_EQ(results[2]["failures"].size(), 1u);
+  EXPECT_EQ(results[2]["failures"][0]["process"], 0);
+  EXPECT_EQ(results[2]["failures"][0]["exit_code"], kExitRuntime);
+  EXPECT_FALSE(results[2]["failures"][0]["host"].get<std::string>().empty());
+}
+
+// Stops like Ctrl-C would at one size.
+class InterruptedEngine final : public Engine {
+ public:
+  InterruptedEngine(FakeOptions o, std::size_t at_bytes) : fake_(o), at_(at_bytes) {}
+  void init(Bootstrap& boot) override { fake_.init(boot); }
+  int nranks() const override { return fake_.nranks(); }
+  std::vector<RankIdentity> local_ranks() const override { return fake_.local_ranks(); }
+  LocalMeasurement run_case(const CaseSpec& s) override {
+    if (s.counts.size_bytes == at_) throw Error(kExitInterrupted, "interrupted");
+    return fake_.run_case(s);
+  }
+  nlohmann::json details() const override { return fake_.details(); }
+
+ private:
+  FakeEngine fake_;
+  std::size_t at_;
+};
+
+TEST(Runner, AnInterruptStopsTheSweepWithoutAFailedResult) {
+  FakeOptions o;
+  o.local_ranks = 2;
+  InterruptedEngine engine(o, 2048);
+  RunConfig cfg;
+  cfg.sweep = {1024, 4096, 2, 0};
+  cfg.in_place = false;
+  const StoppedRun r = run_to_failure(engine, cfg);
+  EXPECT_EQ(r.exit_code, kExitInterrupted);
+  EXPECT_EQ(r.what, "interrupted");
+  ASSERT_EQ(r.results.size(), 1u);
+  EXPECT_EQ(r.results[0]["status"], "ok");
+}
+
+TEST(Runner, EachResultCarriesWhatNcclReportedForItsSize) {
+  FakeOptions o;
+  o.local_ranks = 8;
+  o.tuning_algo = "NVLS";
+  o.tuning_proto = "SIMPLE";
+  o.base_seconds = 1e-9;  // far above the 450 GB/s NVLink4 peak of the fake's links
+  FakeEngine engine(o);
+  RunConfig cfg;
+  cfg.colls = {Coll::kAllReduce, Coll::kAllGather, Coll::kSendRecv};
+  cfg.sweep = {1 << 20, 1 << 20, 2, 0};
+  cfg.in_place = false;
+  cfg.iters = 3;
+  cfg.warmup = 2;
+  const LinkDb db = repo_db();
+  const SweepRun r = run(engine, cfg, &db);
+  ASSERT_EQ(r.results.size(), 3u);
+  const auto& ar = r.results[0];
+  EXPECT_EQ(ar["nccl"]["algorithm"], "NVLS");
+  EXPECT_EQ(ar["nccl"]["protocol"], "Simple");
+  EXPECT_EQ(ar["nccl"]["calls"], 1 + 2 + 3);
+  EXPECT_TRUE(ar["nccl"]["reason"].is_null());
+  EXPECT_EQ(ar["peaks"]["link"]["nccl_algorithm"], "NVLS");
+  EXPECT_GT(ar["peaks"]["link"]["ratio"].get<double>(), 1.0);
+  EXPECT_NE(ar["peaks"]["link"]["note"].get<std::string>().find("NCCL ran NVLS"), std::string::npos)
+      << ar["peaks"]["link"].dump();
+  EXPECT_EQ(r.results[1]["nccl"]["algorithm"], "NVLS") << "all_gather: per-rank bytes matched";
+  const auto& sr = r.results[2];
+  EXPECT_TRUE(sr["nccl"]["algorithm"].is_null());
+  EXPECT_NE(sr["nccl"]["reason"].get<std::string>().find("ncclSend/ncclRecv"), std::string::npos);
+}
+
+TEST(Runner, WithoutNcclOutputTheChoiceIsNullWithAReason) {
+  FakeOptions o;
+  o.local_ranks = 2;
+  FakeEngine engine(o);
+  RunConfig cfg;
+  cfg.sweep = {4096, 4096, 2, 0};
+  cfg.in_place = false;
+  const SweepRun r = run(engine, cfg);
+  ASSERT_EQ(r.results.size(), 1u);
+  EXPECT_TRUE(r.results[0]["nccl"]["algorithm"].is_null());
+  EXPECT_EQ(r.results[0]["nccl"]["reason"], "the fake engine runs no NCCL");
+  EXPECT_TRUE(r.results[0]["peaks"]["link"]["nccl_algorithm"].is_null());
+}
+
+// A results document with every kind of collective row (ok, wrong, skipped, failed) validates
+// against results/schema (scripts/validate_results.py; skipped without Python's jsonschema).
+TEST(Runner, EveryKindOfRowValidatesAgainstTheSchema) {
+  char dir[] = "/tmp/goodput-collectives-schema-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/collectives.json";
+  {
+    ResultsWriter out(path, "collectives", {"goodput", "collectives"});
+    FakeOptions o;
+    o.local_ranks = 4;
+    o.corrupt_rank = 1;
+    o.fail_at_bytes = 4096;
+    o.tuning_algo = "RING";
+    o.tuning_proto = "LL128";
+    FakeEngine engine(o);
+    RunConfig cfg;
+    cfg.colls = {Coll::kAllGather};
+    cfg.sweep = {8, 4096, 8, 0};  // 8 B skipped, 64 B and 512 B wrong, 4096 B failed
+    cfg.in_place = false;
+    const LinkDb db = repo_db();
+    const StoppedRun r = run_to_failure(engine, cfg, &db);
+    for (const auto& j : r.results) out.add_result(j);
+    out.finish("failed", r.what);
+    std::set<std::string> statuses;
+    for (const auto& row : out.document()["results"]) statuses.insert(row["status"]);
+    EXPECT_EQ(statuses, (std::set<std::string>{"skipped", "wrong", "failed"}));
+  }
+  const std::string cmd = std::string(GOODPUT_PYTHON) + " " + GOODPUT_RESULTS_DIR +
+                          "/../scripts/validate_results.py " + path + " > " + dir + "/out 2>&1";
+  const int rc = std::system(cmd.c_str());
+  std::ifstream in(std::string(dir) + "/out");
+  const std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::remove((std::string(dir) + "/out").c_str());
+  std::remove(path.c_str());
+  rmdir(dir);
+  if (rc != 0 && WIFEXITED(rc) && WEXITSTATUS(rc) == 2) GTEST_SKIP() << said;
+  EXPECT_EQ(rc, 0) << said;
 }
 
 TEST(CombineRanks, AvgMinMaxAndRank0) {
