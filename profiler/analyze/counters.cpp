@@ -21,14 +21,24 @@ MeasuredFlops& MeasuredFlops::operator+=(const MeasuredFlops& o) {
   fp64 += o.fp64;
   fp32 += o.fp32;
   fp16 += o.fp16;
+  tensor += o.tensor;
   any = any || o.any;
+  any_tensor = any_tensor || o.any_tensor;
   return *this;
 }
 
 MeasuredFlops sass_flops(const std::vector<std::pair<std::string, double>>& metrics) {
   MeasuredFlops f;
   const std::string prefix = kPrefix, suffix = kSuffix;
+  const std::string tensor = "sm__ops_path_tensor_";
   for (const auto& [name, value] : metrics) {
+    if (name.rfind(tensor, 0) == 0 && name.size() > 4 &&
+        name.compare(name.size() - 4, 4, ".sum") == 0 &&
+        name.find("sparsity") == std::string::npos) {
+      f.tensor += value;
+      f.any = f.any_tensor = true;
+      continue;
+    }
     if (name.size() <= prefix.size() + suffix.size() || name.rfind(prefix, 0) != 0 ||
         name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
       continue;
@@ -85,19 +95,24 @@ nlohmann::json counters_json(const traceio::RankTrace& t, const Classifier& clas
     j["measured_flops"] = {{"fp64", total.fp64},
                            {"fp32", total.fp32},
                            {"fp16", total.fp16},
+                           {"tensor", total.tensor},
                            {"total", total.total()},
                            {"by_class", by_class},
                            {"formula",
                             "add + mul + 2*fma of smsp__sass_thread_inst_executed_op_"
-                            "{d,f,h}{add,mul,fma}_pred_on.sum"},
-                           {"note", "SASS instruction counters do not count tensor-core work"}};
+                            "{d,f,h}{add,mul,fma}_pred_on.sum, plus sm__ops_path_tensor_*.sum "
+                            "(one op = one FLOP)"}};
+    if (!total.any_tensor)
+      j["measured_flops"]["note"] =
+          "no tensor-path counters: SASS instruction counters do not count tensor-core work";
   }
   if (report) {
     *report = "  hardware counters: " + std::to_string(t.counter_ranges.size()) + " ranges";
     if (total.any)
       *report += ", measured " + fmt_gflop(total.total()) + " (fp32 " + fmt_gflop(total.fp32) +
                  ", fp16 " + fmt_gflop(total.fp16) + ", fp64 " + fmt_gflop(total.fp64) +
-                 "; SASS counters, tensor-core work not included)";
+                 (total.any_tensor ? ", tensor " + fmt_gflop(total.tensor) + ")"
+                                   : "; SASS counters, tensor-core work not included)");
     *report += "\n";
   }
   return j;

@@ -1,8 +1,10 @@
 // Measured FLOPs from hardware-counter ranges (CUPTI range profiler: Kineto's
-// "cuda_profiler_range" events, one per kernel or per step). SASS instruction counters give
-// FLOPs per precision as add + mul + 2·fma (smsp__sass_thread_inst_executed_op_{d,f,h}{add,mul,
-// fma}_pred_on.sum); they do not see tensor-core work, so on GEMM-heavy work they undercount and
-// the report says so. Other metrics (DRAM bytes, ...) are summed as recorded.
+// "cuda_profiler_range" events, one per kernel, or per step from `goodput profile --counters`).
+// SASS instruction counters give FLOPs per precision as add + mul + 2·fma
+// (smsp__sass_thread_inst_executed_op_{d,f,h}{add,mul,fma}_pred_on.sum); they do not see
+// tensor-core work. Tensor-path counters (sm__ops_path_tensor_<src/dst>.sum, math ops as
+// Nsight Compute's roofline counts them: one op = one FLOP; the _sparsity_on/off splits are not
+// added again) give the tensor-core FLOPs. Other metrics (DRAM bytes, ...) are summed as recorded.
 #pragma once
 #include <map>
 #include <string>
@@ -17,9 +19,10 @@
 namespace goodput::analyze {
 
 struct MeasuredFlops {
-  double fp64 = 0, fp32 = 0, fp16 = 0;
-  bool any = false;  // at least one SASS FLOP counter was recorded
-  double total() const { return fp64 + fp32 + fp16; }
+  double fp64 = 0, fp32 = 0, fp16 = 0;   // SASS (CUDA cores)
+  double tensor = 0;                     // tensor path
+  bool any = false, any_tensor = false;  // whether such counters were recorded at all
+  double total() const { return fp64 + fp32 + fp16 + tensor; }
   MeasuredFlops& operator+=(const MeasuredFlops& o);
 };
 

@@ -27,6 +27,13 @@ TEST(Counters, SassFlopsAreAddPlusMulPlusTwoFma) {
   EXPECT_DOUBLE_EQ(f.fp32, 2 * 10 + 3 + 4);
   EXPECT_DOUBLE_EQ(f.fp16, 2);
   EXPECT_DOUBLE_EQ(f.fp64, 2);
+  EXPECT_DOUBLE_EQ(f.tensor, 1e12);
+  EXPECT_TRUE(f.any_tensor);
+  // The sparsity splits repeat the total: not added again.
+  EXPECT_DOUBLE_EQ(sass_flops({{"sm__ops_path_tensor_src_bf16_dst_fp32.sum", 8},
+                               {"sm__ops_path_tensor_src_bf16_dst_fp32_sparsity_off.sum", 8}})
+                       .tensor,
+                   8);
   EXPECT_FALSE(sass_flops({{"dram__bytes_read.sum", 5}}).any);
 }
 
