@@ -19,7 +19,7 @@
 namespace goodput::traceio {
 namespace {
 constexpr std::size_t kChunk = 2 << 20;
-constexpr int kChunks = 3;
+constexpr int kChunks = 4;
 constexpr int kMaxDepth = 256;
 
 bool is_ws(char c) {
@@ -178,7 +178,10 @@ bool JsonStream::fill() {
   Reader::Chunk c;
   {
     std::unique_lock lock(reader_->mu);
-    if (buf_) reader_->free.push_back({std::move(buf_), 0, {}});
+    // The chunk before stays alive one more chunk, so a view handed out just before this
+    // refill (a key, then ':' and the value's first byte in the next chunk) stays valid.
+    if (prev_) reader_->free.push_back({std::move(prev_), 0, {}});
+    prev_ = std::move(buf_);
     reader_->cv.notify_all();
     reader_->cv.wait(lock, [&] { return !reader_->ready.empty() || reader_->done; });
     if (reader_->ready.empty()) {
@@ -294,6 +297,42 @@ void JsonStream::raw_string(std::string* out) {
   }
 }
 
+std::string_view JsonStream::read_string_view(std::string& scratch) {
+  expect('"');
+  const std::size_t start = pos_;
+  const char* p = buf_.get();
+  while (pos_ + 8 <= len_) {
+    std::uint64_t w;
+    std::memcpy(&w, p + pos_, 8);
+    if (may_stop_string(w)) break;
+    pos_ += 8;
+  }
+  while (pos_ < len_ && !kStringStop[static_cast<unsigned char>(p[pos_])]) ++pos_;
+  if (pos_ < len_ && p[pos_] == '"') {
+    ++pos_;
+    return {p + start, pos_ - 1 - start};
+  }
+  pos_ = start;  // escapes, control characters or the chunk's end: the general path
+  scratch.clear();
+  raw_string(&scratch);
+  return scratch;
+}
+
+std::string_view JsonStream::read_number_view(std::string& scratch) {
+  const char c = peek();
+  if (c != '-' && (c < '0' || c > '9')) {
+    read_number_text(scratch);  // the error
+    return scratch;
+  }
+  const std::size_t start = pos_;
+  const char* p = buf_.get();
+  while (pos_ < len_ && kNumberChar[static_cast<unsigned char>(p[pos_])]) ++pos_;
+  if (pos_ < len_) return {p + start, pos_ - start};
+  pos_ = start;
+  read_number_text(scratch);
+  return scratch;
+}
+
 void JsonStream::read_string(std::string& out) {
   out.clear();
   expect('"');
@@ -405,26 +444,28 @@ void JsonStream::skip_value() {
   raw_value(nullptr, 0);
 }
 
-std::int64_t micros_text_to_ns(const std::string& text) {
-  const char* p = text.c_str();
+std::int64_t micros_text_to_ns(std::string_view text) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  auto digit = [&] { return p < end && *p >= '0' && *p <= '9'; };
   bool neg = false;
-  if (*p == '-') {
+  if (p < end && *p == '-') {
     neg = true;
     ++p;
   }
-  if (!(*p >= '0' && *p <= '9')) throw std::invalid_argument("not a number");
+  if (!digit()) throw std::invalid_argument("not a number");
   std::int64_t whole = 0;
-  while (*p >= '0' && *p <= '9') {
+  while (digit()) {
     if (whole > (INT64_MAX / 10 - 10) / 1000) throw std::invalid_argument("number too large");
     whole = whole * 10 + (*p++ - '0');
   }
   std::int64_t frac = 0;
   int digits = 0;
   bool round_up = false;
-  if (*p == '.') {
+  if (p < end && *p == '.') {
     ++p;
-    if (!(*p >= '0' && *p <= '9')) throw std::invalid_argument("not a number");
-    while (*p >= '0' && *p <= '9') {
+    if (!digit()) throw std::invalid_argument("not a number");
+    while (digit()) {
       if (digits < 3) {
         frac = frac * 10 + (*p - '0');
         ++digits;
@@ -435,12 +476,15 @@ std::int64_t micros_text_to_ns(const std::string& text) {
       ++p;
     }
   }
-  if (*p == 'e' || *p == 'E') {
-    const double v = std::strtod(text.c_str(), nullptr);
-    if (!std::isfinite(v)) throw std::invalid_argument("not a finite number");
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    const std::string copy(text);
+    char* stop = nullptr;
+    const double v = std::strtod(copy.c_str(), &stop);
+    if (stop != copy.c_str() + copy.size() || !std::isfinite(v))
+      throw std::invalid_argument("not a finite number");
     return static_cast<std::int64_t>(std::llround(v * 1000.0));
   }
-  if (*p != '\0') throw std::invalid_argument("not a number");
+  if (p != end) throw std::invalid_argument("not a number");
   while (digits < 3) {
     frac *= 10;
     ++digits;

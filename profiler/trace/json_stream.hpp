@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace goodput::traceio {
@@ -58,6 +59,12 @@ class JsonStream {
   }
 
   void read_string(std::string& out);  // unescapes into UTF-8
+  // Fast paths for values used at once: a string without escapes, or a number, lying wholly in
+  // the current chunk comes back as a view into it, valid while the parser moves on by less
+  // than one chunk (a key stays valid through its ':' and its value's first bytes); otherwise it
+  // is copied (unescaped) into scratch and the view is of scratch.
+  std::string_view read_string_view(std::string& scratch);
+  std::string_view read_number_view(std::string& scratch);
   // A number as its exact decimal text (no conversion), for callers that need exactness.
   void read_number_text(std::string& out);
   // The exact JSON text of the next value (any type), appended to out.
@@ -80,7 +87,8 @@ class JsonStream {
 
   std::string path_;
   std::unique_ptr<Reader> reader_;
-  std::unique_ptr<char[]> buf_;  // the chunk being parsed
+  std::unique_ptr<char[]> buf_;   // the chunk being parsed
+  std::unique_ptr<char[]> prev_;  // the one before, kept for views
   std::size_t pos_ = 0, len_ = 0;
   std::uint64_t consumed_ = 0;  // bytes before buf_
   bool eof_ = false;
@@ -88,6 +96,6 @@ class JsonStream {
 
 // Exact decimal microseconds text -> integer nanoseconds ("12.3456" -> 12345; exponents via
 // strtod). Throws std::invalid_argument on text that is not a number.
-std::int64_t micros_text_to_ns(const std::string& text);
+std::int64_t micros_text_to_ns(std::string_view text);
 
 }  // namespace goodput::traceio

@@ -152,15 +152,19 @@ class EventParser {
 
  private:
   double number() {
-    js_.read_number_text(tmp_);
-    return std::strtod(tmp_.c_str(), nullptr);
+    const std::string_view v = js_.read_number_view(tmp_);
+    double d = 0;
+    std::from_chars(v.data(), v.data() + v.size(), d);
+    return d;
   }
   std::int64_t integer() {
-    js_.read_number_text(tmp_);
+    const std::string_view t = js_.read_number_view(tmp_);
     std::int64_t v = 0;
-    const auto [end, ec] = std::from_chars(tmp_.data(), tmp_.data() + tmp_.size(), v);
-    if (ec == std::errc() && end == tmp_.data() + tmp_.size()) return v;
-    return static_cast<std::int64_t>(std::strtod(tmp_.c_str(), nullptr));  // 1.5, 1e3, overflow
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec == std::errc() && end == t.data() + t.size()) return v;
+    double d = 0;  // 1.5, 1e3, overflow
+    std::from_chars(t.data(), t.data() + t.size(), d);
+    return static_cast<std::int64_t>(d);
   }
   // A number, or a string holding one ("1890023232"); other strings hash to a stable id.
   std::int64_t int_or_string() {
@@ -268,9 +272,9 @@ class EventParser {
     js_.expect('{');
     bool first = true;
     while (js_.more('}', first)) {
-      js_.read_string(key_);
+      // k may point into the chunk: it is only compared before the value is read.
+      const std::string_view k = js_.read_string_view(key_);
       js_.expect(':');
-      const std::string_view k = key_;
       if (k == "correlation"sv) {
         args_.correlation = int_or_string();
       } else if (k == "External id"sv || k == "external id"sv) {
@@ -315,7 +319,8 @@ class EventParser {
           js_.skip_value();
       } else if (k.find("__"sv) != std::string_view::npos && is_number_start(js_.peek())) {
         // A hardware counter (smsp__..., dram__bytes_read.sum): kept for counter ranges.
-        args_.metrics.emplace_back(key_, number());
+        std::string metric(k);  // before number() moves on
+        args_.metrics.emplace_back(std::move(metric), number());
       } else {
         js_.skip_value();
       }
@@ -325,11 +330,12 @@ class EventParser {
   static bool is_number_start(char c) { return c == '-' || (c >= '0' && c <= '9'); }
 
   std::int64_t time_ns(const char* field) {
-    js_.read_number_text(tmp_);
+    const std::string_view v = js_.read_number_view(tmp_);
     try {
-      return micros_text_to_ns(tmp_);
+      return micros_text_to_ns(v);
     } catch (const std::invalid_argument&) {
-      js_.fail(std::string("event #") + std::to_string(index_) + ": bad \"" + field + "\" " + tmp_);
+      js_.fail(std::string("event #") + std::to_string(index_) + ": bad \"" + field + "\" " +
+               std::string(v));
     }
   }
 
@@ -345,23 +351,32 @@ class EventParser {
     std::int64_t ts = 0, dur = 0, tid = 0;
     bool first = true;
     while (js_.more('}', first)) {
-      js_.read_string(key_);
+      const std::string_view key = js_.read_string_view(key_);
       js_.expect(':');
-      if (key_ == "ph"sv) {
+      // Compared before the next read: the view may point into the chunk.
+      const int which = key == "ph"sv     ? 0
+                        : key == "cat"sv  ? 1
+                        : key == "name"sv ? 2
+                        : key == "ts"sv   ? 3
+                        : key == "dur"sv  ? 4
+                        : key == "tid"sv  ? 5
+                        : key == "args"sv ? 6
+                                          : 7;
+      if (which == 0) {
         string_or_raw(ph_);
-      } else if (key_ == "cat"sv) {
+      } else if (which == 1) {
         string_or_raw(cat_);
-      } else if (key_ == "name"sv) {
+      } else if (which == 2) {
         string_or_raw(name_);
-      } else if (key_ == "ts"sv) {
+      } else if (which == 3) {
         ts = time_ns("ts");
         has_ts = true;
-      } else if (key_ == "dur"sv) {
+      } else if (which == 4) {
         dur = time_ns("dur");
         has_dur = true;
-      } else if (key_ == "tid"sv) {
+      } else if (which == 5) {
         tid = int_or_string();
-      } else if (key_ == "args"sv && js_.peek() == '{') {
+      } else if (which == 6 && js_.peek() == '{') {
         parse_args();
       } else {
         js_.skip_value();
