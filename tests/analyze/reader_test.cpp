@@ -150,6 +150,41 @@ std::string error_of(const std::string& text, bool gz = false) {
   return "";
 }
 
+TEST(KinetoReader, ChunkBoundariesFallEverywhere) {
+  // ~5 MB of events whose padding shifts every key, string, escape and number across the
+  // reader's chunk boundaries (2 MiB): each value must come back exactly, plain and gzip.
+  std::string text = "{\"traceEvents\": [\n";
+  const int n = 30000;
+  for (int i = 0; i < n; ++i) {
+    const std::string pad(static_cast<std::size_t>(i % 97), 'x');
+    text +=
+        std::string(i ? ",\n" : "") + "{\"ph\": \"X\", \"cat\": \"kernel\", \"name\": \"k\\\"" +
+        std::to_string(i % 7) + "\", \"pad\": \"" + pad + "\", \"ts\": " + std::to_string(i) +
+        ".125, \"dur\": 1.5, \"args\": {\"correlation\": " + std::to_string(i) +
+        ", \"stream\": 7}},\n{\"ph\": \"X\", \"cat\": \"cuda_profiler_range\", \"name\": \"r\", " +
+        "\"ts\": 0, \"dur\": 1, \"args\": {\"" + pad + "smsp__x.sum\": " + std::to_string(i) + "}}";
+  }
+  text += "]}";
+  ASSERT_GT(text.size(), 4u << 20);
+  for (bool gz : {false, true}) {
+    const auto t = read_trace(write_temp(text, gz));
+    ASSERT_EQ(t.gpu.size(), static_cast<std::size_t>(n)) << gz;
+    ASSERT_EQ(t.counter_ranges.size(), static_cast<std::size_t>(n)) << gz;
+    for (int i = 0; i < n; ++i) {
+      const auto& g = t.gpu[static_cast<std::size_t>(i)];
+      ASSERT_EQ(g.ts, i * 1000ll + 125) << i;
+      ASSERT_EQ(g.dur, 1500) << i;
+      ASSERT_EQ(g.correlation, i) << i;
+      ASSERT_EQ(t.names[g.name], "k\"" + std::to_string(i % 7)) << i;
+      const auto& m = t.counter_ranges[static_cast<std::size_t>(i)].metrics;
+      ASSERT_EQ(m.size(), 1u) << i;
+      ASSERT_EQ(m[0].first, std::string(static_cast<std::size_t>(i % 97), 'x') + "smsp__x.sum")
+          << i;
+      ASSERT_EQ(m[0].second, i) << i;
+    }
+  }
+}
+
 TEST(KinetoReader, TruncatedFileNamesByteOffset) {
   const std::string full = kNewSchema;
   for (bool gz : {false, true}) {
