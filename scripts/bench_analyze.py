@@ -240,6 +240,8 @@ def main():
     if ok:
         doc["analyze_benchmark"]["speedup_geomean"] = statistics.geometric_mean(
             [r["speedup"] for r in ok])
+        doc["analyze_benchmark"]["speedup_process_geomean"] = statistics.geometric_mean(
+            [r["speedup_process"] for r in ok])
         doc["analyze_benchmark"]["memory_ratio_max"] = max(r["memory_ratio"] for r in ok)
     doc["meta"]["end_time"] = now()
     doc["meta"]["status"] = "complete"
@@ -268,6 +270,9 @@ def ratio_row(name, ge, he):
     r.update(hta_s=he["stats"]["median"], hta_peak_mb=max(hd["peak_rss_bytes"]) / 1e6,
              hta=hd["breakdown"])
     r["speedup"] = r["hta_s"] / r["goodput_s"]
+    # Process to process: what a user waits for, HTA's interpreter start and imports included.
+    r["hta_process_s"] = statistics.median(hd["process_wall_s"])
+    r["speedup_process"] = r["hta_process_s"] / r["goodput_s"]
     r["memory_ratio"] = r["goodput_peak_mb"] / r["hta_peak_mb"]
     r["max_abs_diff_pp"] = max(abs((r["goodput"][k] or 0) - (r["hta"][k] or 0))
                               for k in ("idle_pct", "compute_pct", "non_compute_pct",
@@ -277,25 +282,28 @@ def ratio_row(name, ge, he):
 
 def fmt_row(r):
     if "speedup" in r:
-        return ("| %s | %.1f | %.3f | %.3f | %.0f× | %.0f | %.0f | %.2f | %.2f |" %
+        return ("| %s | %.1f | %.3f | %.3f | %.0f× | %.3f | %.0f× | %.0f | %.0f | %.2f | %.2f |" %
                 (r["trace"], r["json_mb"], r["goodput_s"], r["hta_s"], r["speedup"],
-                 r["goodput_peak_mb"], r["hta_peak_mb"], r["memory_ratio"], r["max_abs_diff_pp"]))
+                 r["hta_process_s"], r["speedup_process"], r["goodput_peak_mb"],
+                 r["hta_peak_mb"], r["memory_ratio"], r["max_abs_diff_pp"]))
     if "goodput_s" in r:
-        return ("| %s | %.1f | %.3f | %s | | %.0f | | | |" %
+        return ("| %s | %.1f | %.3f | %s | | | | %.0f | | | |" %
                 (r["trace"], r["json_mb"], r["goodput_s"], r.get("hta_error", "–"),
                  r["goodput_peak_mb"]))
-    return "| %s | | error: %s | | | | | | |" % (r["trace"], r.get("goodput_error"))
+    return "| %s | | error: %s | | | | | | | | |" % (r["trace"], r.get("goodput_error"))
 
 
 def markdown(rows, big, summary):
-    head = ("| trace | JSON MB | goodput s | HTA s | speed-up | goodput MB | HTA MB | "
-            "memory ratio | max Δ pp |\n|---|---|---|---|---|---|---|---|---|")
+    head = ("| trace | JSON MB | goodput s | HTA s | speed-up | HTA process s | speed-up (process) "
+            "| goodput MB | HTA MB | memory ratio | max Δ pp |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|")
     lines = [head] + [fmt_row(r) for r in rows]
     if big:
         lines.append(fmt_row(big))
     if "speedup_geomean" in summary:
-        lines.append("\nspeed-up geometric mean %.0f×, largest memory ratio %.2f" %
-                     (summary["speedup_geomean"], summary["memory_ratio_max"]))
+        lines.append("\nspeed-up geometric mean %.0f× (process to process %.0f×), largest memory "
+                     "ratio %.2f" % (summary["speedup_geomean"], summary["speedup_process_geomean"],
+                                     summary["memory_ratio_max"]))
     return "\n".join(lines)
 
 
