@@ -15,4 +15,5 @@ echo "quickstart: no usable GPU here, so no calibration; analyzing the example t
 echo "quickstart: examples/traces/synthetic-kineto-llm.json.gz is SYNTHETIC (made by scripts/make_example_trace.py)"
 mkdir -p goodput-results
 exec "$goodput" analyze examples/traces/synthetic-kineto-llm.json.gz \
-  --model examples/models/synthetic-gpt-small.json --json goodput-results/analyze-example.json
+  --model examples/models/synthetic-gpt-small.json --json goodput-results/analyze-example.json \
+  --trace-out goodput-results/analyze-example-annotated.json.gz
