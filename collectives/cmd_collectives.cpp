@@ -24,7 +24,7 @@ struct Options {
   std::uint64_t stepfactor = 2;
   int root = 0, iters = 20, warmup = 5, batch = 20, gpus = 0;
   std::string mode = "events", placement = "both", average = "avg", launch = "auto";
-  bool graph = false, no_check = false, no_nccl_log = false;
+  bool graph = false, no_check = false, nccl_log = false;
   double timeout = 300;
   std::uint64_t seed = 0x5eedc011ull;
 };
@@ -93,7 +93,7 @@ int run(const Options& o, const Invocation& inv) {
   try {
     EngineOptions eo;
     eo.gpus = o.gpus;
-    eo.nccl_log = !o.no_nccl_log;
+    eo.nccl_log = o.nccl_log;
     auto engine = make_nccl_engine(eo);
     engine->init(*boot);
     validate(cfg, engine->nranks());
@@ -202,9 +202,10 @@ Command collectives_command(CLI::App& app) {
                   "auto: mpi when started by mpirun/srun")
       ->capture_default_str();
   sub->add_option("--seed", o->seed, "Seed of the input pattern")->capture_default_str();
-  sub->add_flag("--no-nccl-log", o->no_nccl_log,
-                "Leave NCCL's debug output alone: by default, when NCCL_DEBUG is unset, NCCL logs "
-                "its algorithm and protocol per call to a private file that goodput reads");
+  sub->add_flag("--nccl-log", o->nccl_log,
+                "Record the algorithm and protocol NCCL chose per size: when NCCL_DEBUG is unset, "
+                "NCCL logs them per call to a private file that goodput reads (the per-call log "
+                "line can show in the latency of the smallest sizes, so it is off by default)");
   return {sub, [o](const Invocation& inv) { return run(*o, inv); }};
 }
 

@@ -225,7 +225,7 @@ NcclDebugCapture start_nccl_debug_capture(bool enable, const std::string& tmp_ro
   }
   c.mode = "off";
   if (!enable) {
-    c.unavailable = "NCCL's debug output was left alone (--no-nccl-log)";
+    c.unavailable = "NCCL's algorithm log is off (--nccl-log turns it on)";
     return c;
   }
   std::string root = tmp_root;

@@ -13,7 +13,7 @@ struct EngineOptions {
   int gpus = 0;  // local launch: GPUs to drive (0 = every visible one)
   // Unless the user set NCCL_DEBUG: have NCCL log its algorithm/protocol choice to a private
   // file (start_nccl_debug_capture) and report it per case.
-  bool nccl_log = true;
+  bool nccl_log = false;  // NCCL logs every call: opt-in, it can perturb small-size timing
 };
 
 // Local launch (Bootstrap "local"): one process drives `gpus` GPUs through ncclCommInitAll.

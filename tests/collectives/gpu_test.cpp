@@ -27,7 +27,9 @@ TEST(NcclEngine, EveryCollectiveChecksExactly) {
   const auto devs = devices_or_skip();
   SKIP_WITHOUT_GPU(devs);
   auto boot = make_local_bootstrap();
-  auto engine = make_nccl_engine({});
+  EngineOptions eo;
+  eo.nccl_log = true;  // --nccl-log: NCCL names its algorithm and protocol per size
+  auto engine = make_nccl_engine(eo);
   engine->init(*boot);
   RunConfig cfg;
   cfg.colls = all_collectives();

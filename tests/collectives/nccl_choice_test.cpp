@@ -207,7 +207,7 @@ TEST_F(NcclEnv, LeftAloneWhenAskedTo) {
   EXPECT_EQ(c.mode, "off");
   EXPECT_TRUE(c.path.empty());
   EXPECT_EQ(std::getenv("NCCL_DEBUG"), nullptr);
-  EXPECT_NE(c.unavailable.find("--no-nccl-log"), std::string::npos);
+  EXPECT_NE(c.unavailable.find("--nccl-log"), std::string::npos);
   const NcclDebugCapture bad = start_nccl_debug_capture(true, root_ + "/missing/dir");
   EXPECT_EQ(bad.mode, "off");
   EXPECT_NE(bad.unavailable.find("could not make"), std::string::npos);
