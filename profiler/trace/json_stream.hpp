@@ -21,11 +21,14 @@ class JsonStream {
 
   // Next non-space byte without consuming it; '\0' at the end of the input.
   char peek() {
-    if (pos_ < len_) {
+    // Whitespace runs are short (a space, or a newline and indentation): skipped inline.
+    while (pos_ < len_) {
       const char c = buf_[pos_];
       if (static_cast<unsigned char>(c) > ' ') return c;
+      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return c;
+      ++pos_;
     }
-    skip_ws();
+    skip_ws();  // the chunk ended: refill
     return pos_ < len_ ? buf_[pos_] : '\0';
   }
   // Consume c (after spaces) or throw "expected c".
