@@ -183,8 +183,14 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
                        {"flow_events", t.flow_events},
                        {"skipped_events", t.skipped_events}});
     if (t.gpu.empty()) {
-      if (t.counter_ranges.empty())
-        throw InputError(t.path + ": no GPU events (kernels, memcpy, memset): nothing to analyse");
+      if (t.counter_ranges.empty()) {
+        std::string why;
+        if (t.tracer && !t.tracer->status.empty() && t.tracer->status != "complete")
+          why = " (the tracer recorded status \"" + t.tracer->status + "\"" +
+                (t.tracer->status_reason.empty() ? "" : ": " + t.tracer->status_reason) + ")";
+        throw InputError(t.path + ": no GPU events (kernels, memcpy, memset): nothing to analyse" +
+                         why);
+      }
       // A counter-only trace (Kineto's CUPTI range profiler): measured FLOPs, no timeline.
       std::string ctext;
       ranks.push_back({{"rank", t.rank()},

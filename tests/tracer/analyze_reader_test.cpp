@@ -4,7 +4,9 @@
 
 #include <filesystem>
 
+#include "harness/core/error.hpp"
 #include "harness/core/results.hpp"
+#include "profiler/analyze/analysis.hpp"
 #include "profiler/trace/reader.hpp"
 
 namespace fs = std::filesystem;
@@ -38,4 +40,28 @@ TEST(AnalyzeReader, ReadsTheGoldenTrace) {
   for (const auto& op : t.ops)
     if (op.annotation && t.names[op.name] == "step") ++steps;
   EXPECT_EQ(steps, 1u);
+}
+
+TEST(AnalyzeReader, UntracedTraceSaysWhyItIsEmpty) {
+  // What the tracer writes when CUPTI refused: no events, and the reason.
+  const std::string path = ::testing::TempDir() + "goodput_untraced.json";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(
+        R"({"traceEvents": [], "goodput": {"schema": "goodput.trace", "schema_version": "1.0.0",
+      "status": "untraced", "status_reason": "CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED: another profiler holds CUPTI",
+      "capture": {"marker": "step"}}})",
+        f);
+    std::fclose(f);
+  }
+  const auto t = goodput::traceio::read_trace(path);
+  EXPECT_EQ(t.format, "goodput");
+  try {
+    goodput::analyze::analyze({{&t, 0.0}}, {});
+    FAIL() << "expected an InputError";
+  } catch (const goodput::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("untraced"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("another profiler holds CUPTI"), std::string::npos);
+  }
 }
