@@ -476,17 +476,39 @@ class EventParser {
   std::size_t index_ = 0;
 };
 
+// Metadata fields read defensively: a field of the wrong type (or a number out of range) counts as
+// absent, never as an exception from deep inside the JSON library.
+std::string str_field(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::int64_t int_field(const nlohmann::json& j, const char* key, std::int64_t fallback,
+                       std::int64_t lo = INT32_MIN, std::int64_t hi = INT32_MAX) {
+  const auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  if (it->is_number_unsigned()) {
+    const auto v = it->get<std::uint64_t>();
+    return v <= static_cast<std::uint64_t>(hi) ? static_cast<std::int64_t>(v) : fallback;
+  }
+  if (it->is_number_integer()) {
+    const auto v = it->get<std::int64_t>();
+    return v >= lo && v <= hi ? v : fallback;
+  }
+  return fallback;
+}
+
 void parse_devices(const nlohmann::json& j, RankTrace& out) {
   if (!j.is_array()) return;
   for (const auto& d : j) {
     if (!d.is_object()) continue;
     DeviceProps p;
-    p.id = d.value("id", 0);
-    p.name = d.value("name", std::string());
-    p.sms = d.value("numSms", 0);
-    p.cc_major = d.value("computeMajor", 0);
-    p.cc_minor = d.value("computeMinor", 0);
-    p.total_memory = d.value("totalGlobalMem", std::uint64_t{0});
+    p.id = static_cast<int>(int_field(d, "id", 0));
+    p.name = str_field(d, "name");
+    p.sms = static_cast<int>(int_field(d, "numSms", 0));
+    p.cc_major = static_cast<int>(int_field(d, "computeMajor", 0));
+    p.cc_minor = static_cast<int>(int_field(d, "computeMinor", 0));
+    p.total_memory = static_cast<std::uint64_t>(int_field(d, "totalGlobalMem", 0, 0, INT64_MAX));
     out.devices.push_back(p);
   }
 }
@@ -494,23 +516,22 @@ void parse_devices(const nlohmann::json& j, RankTrace& out) {
 void parse_dist(const nlohmann::json& j, RankTrace& out) {
   if (!j.is_object()) return;
   out.dist.raw = j;
-  out.dist.rank = j.value("rank", -1);
-  out.dist.world_size = j.value("world_size", -1);
-  out.dist.backend = j.value("backend", std::string());
+  out.dist.rank = static_cast<int>(int_field(j, "rank", -1, 0));
+  out.dist.world_size = static_cast<int>(int_field(j, "world_size", -1, 1));
+  out.dist.backend = str_field(j, "backend");
   if (j.contains("nccl_version") && j["nccl_version"].is_string())
     out.dist.nccl_version = j["nccl_version"].get<std::string>();
 }
 
 void parse_tracer_info(const nlohmann::json& j, RankTrace& out) {
-  if (j.value("schema", std::string()) != "goodput.trace") return;
+  if (str_field(j, "schema") != "goodput.trace") return;
   out.format = "goodput";
   TracerInfo info;
-  info.status = j.value("status", std::string());
-  info.status_reason = j.value("status_reason", std::string());
+  info.status = str_field(j, "status");
+  info.status_reason = str_field(j, "status_reason");
   if (j.contains("capture") && j["capture"].is_object())
-    info.step_marker = j["capture"].value("marker", std::string());
-  if (j.contains("dropped_records") && j["dropped_records"].is_number_integer())
-    info.dropped_records = j["dropped_records"].get<std::int64_t>();
+    info.step_marker = str_field(j["capture"], "marker");
+  info.dropped_records = int_field(j, "dropped_records", 0, 0, INT64_MAX);
   if (j.contains("counters")) info.counters = j["counters"];
   out.tracer = std::move(info);
 }
