@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 
@@ -112,6 +113,14 @@ nlohmann::json overhead_event(const OverheadEvent& o, std::uint64_t base_ns) {
                  nlohmann::json::object());
 }
 
+nlohmann::json counter_range_event(const CounterRangeEvent& c, std::uint64_t base_ns) {
+  nlohmann::json args = nlohmann::json::object();
+  for (const auto& [metric, value] : c.metrics)
+    if (std::isfinite(value)) args[metric] = value;
+  return x_event("cuda_profiler_range", c.name, c.device, 0, c.start_ns, c.end_ns, base_ns,
+                 std::move(args));
+}
+
 nlohmann::json flow_event(bool start, std::uint32_t correlation, std::uint32_t pid,
                           std::uint32_t tid, std::uint64_t t_ns, std::uint64_t base_ns) {
   nlohmann::json e = {
@@ -194,6 +203,11 @@ void TraceWriter::overhead(const OverheadEvent& o) {
   event(overhead_event(o, base_ns_));
 }
 
+void TraceWriter::counter_range(const CounterRangeEvent& c) {
+  event(counter_range_event(c, base_ns_));
+  counter_devices_.insert(c.device);
+}
+
 void TraceWriter::finish(nlohmann::json top, const std::string& process_name) {
   if (!file_) return;
   auto meta = [&](const char* name, std::uint32_t pid, nlohmann::json tid, const std::string& v) {
@@ -209,6 +223,10 @@ void TraceWriter::finish(nlohmann::json top, const std::string& process_name) {
   for (auto [d, s] : gpu_tracks_) {
     if (devices.insert(d).second) meta("process_name", d, 0, "GPU " + std::to_string(d));
     meta("thread_name", d, s, "stream " + std::to_string(s));
+  }
+  for (auto d : counter_devices_) {
+    if (devices.insert(d).second) meta("process_name", d, 0, "GPU " + std::to_string(d));
+    if (!gpu_tracks_.count({d, 0})) meta("thread_name", d, 0, "hardware counters per step");
   }
   std::fputs("\n]", file_);
   top["traceName"] = path_;

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -70,6 +71,15 @@ struct GpuSpan {
   std::uint32_t count = 0;  // GPU activities in the span
 };
 
+// Hardware counters of one step (CUPTI range profiler, user range): the step range's name and
+// CPU interval, the device, and the metric values CUPTI evaluated for it.
+struct CounterRangeEvent {
+  std::string name;
+  std::uint32_t device = 0;
+  std::uint64_t start_ns = 0, end_ns = 0;
+  std::vector<std::pair<std::string, double>> metrics;
+};
+
 // Event objects, one per record (exposed for tests and for golden files).
 double to_us(std::uint64_t ns, std::uint64_t base_ns);
 nlohmann::json kernel_event(const KernelEvent& k, std::uint64_t base_ns);
@@ -79,6 +89,8 @@ nlohmann::json api_event(const ApiEvent& a, std::uint64_t base_ns);
 nlohmann::json range_event(const RangeRecord& r, std::uint32_t pid, std::uint64_t base_ns);
 nlohmann::json gpu_range_event(const GpuSpan& s, const std::string& name, std::uint64_t base_ns);
 nlohmann::json overhead_event(const OverheadEvent& o, std::uint64_t base_ns);
+// cat "cuda_profiler_range" (Kineto's name), pid = device, tid 0; non-finite values are left out.
+nlohmann::json counter_range_event(const CounterRangeEvent& c, std::uint64_t base_ns);
 nlohmann::json flow_event(bool start, std::uint32_t correlation, std::uint32_t pid,
                           std::uint32_t tid, std::uint64_t t_ns, std::uint64_t base_ns);
 
@@ -103,6 +115,7 @@ class TraceWriter {
   void range(const RangeRecord& r);
   void gpu_range(const GpuSpan& s, const std::string& name);
   void overhead(const OverheadEvent& o);
+  void counter_range(const CounterRangeEvent& c);
   void event(const nlohmann::json& e);  // any other Chrome-trace event
   std::uint64_t events_written() const { return events_; }
 
@@ -122,6 +135,7 @@ class TraceWriter {
   std::uint64_t events_ = 0;
   std::set<std::pair<std::uint32_t, std::uint32_t>> gpu_tracks_;  // (device, stream)
   std::set<std::uint32_t> host_threads_;
+  std::set<std::uint32_t> counter_devices_;
 };
 
 }  // namespace goodput::trace

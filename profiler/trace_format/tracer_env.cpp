@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "harness/core/error.hpp"
+#include "profiler/trace_format/counter_ranges.hpp"
 
 namespace goodput::trace {
 namespace {
@@ -76,9 +77,12 @@ TracerConfig tracer_config_from_env(const EnvLookup& env) {
   if (auto v = env(kEnvSteps); v && !v->empty()) c.steps = parse_steps(*v, kEnvSteps);
   if (auto v = env(kEnvStepMarker); v && !v->empty()) c.step_marker = *v;
   if (auto v = env(kEnvCounters)) {
-    if (!v->empty() && *v != "flops")
-      throw InputError(std::string(kEnvCounters) + " '" + *v +
-                       "': the only counter set is 'flops'");
+    try {
+      if (!v->empty()) counter_set_metrics(*v);
+    } catch (const InputError&) {
+      throw InputError(std::string(kEnvCounters) + " '" + *v + "': the counter sets are " +
+                       kCounterSets);
+    }
     c.counters = *v;
   }
   if (auto v = env(kEnvBufferMb); v && !v->empty()) {

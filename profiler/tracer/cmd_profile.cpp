@@ -20,6 +20,7 @@
 #include "harness/cli/commands.hpp"
 #include "harness/core/error.hpp"
 #include "harness/core/results.hpp"
+#include "profiler/trace_format/counter_ranges.hpp"
 #include "profiler/trace_format/trace_files.hpp"
 #include "profiler/trace_format/trace_meta.hpp"
 #include "profiler/trace_format/tracer_env.hpp"
@@ -193,6 +194,14 @@ std::string summary_line(const std::string& path, const nlohmann::json& meta) {
   std::string line = buf;
   const auto reason = meta.value("status_reason", std::string());
   if (!reason.empty()) line += "\n  " + reason;
+  const auto counters = meta.value("counters", nlohmann::json());
+  if (counters.is_object()) {
+    line += "\n  counters (" + counters.value("requested", std::string()) +
+            "): " + counters.value("status", std::string("?")) + ", " +
+            std::to_string(counters.value("ranges", 0)) + " step ranges";
+    const auto why = counters.value("reason", std::string());
+    if (!why.empty()) line += "; " + why;
+  }
   return line;
 }
 
@@ -200,8 +209,7 @@ int run_profile(const ProfileOptions& o, const Invocation& inv) {
   if (o.command.empty())
     throw InputError("no program to profile: goodput profile [options] -- PROGRAM [ARGS...]");
   if (!o.steps.empty()) trace::parse_steps(o.steps);
-  if (!o.counters.empty() && o.counters != "flops")
-    throw InputError("--counters '" + o.counters + "': the only counter set is 'flops'");
+  if (!o.counters.empty()) trace::counter_set_metrics(o.counters);  // InputError names the sets
   if (o.step_marker.empty()) throw InputError("--step-marker: must not be empty");
   const std::string program = resolve_program(o.command.front());
   const std::string library = find_tracer_library();
@@ -214,11 +222,6 @@ int run_profile(const ProfileOptions& o, const Invocation& inv) {
       throw InputError("-o " + o.output + ": cannot create folder " + parent.string());
   }
   ResultsWriter out(o.json, "profile", inv.argv);
-  if (!o.counters.empty())
-    std::fprintf(stderr,
-                 "goodput profile: --counters %s: hardware counters (CUPTI range profiler) are not "
-                 "implemented in this version; tracing without them\n",
-                 o.counters.c_str());
   for (const char* v : {"CUDA_INJECTION64_PATH", "NVTX_INJECTION64_PATH"}) {
     const char* old = std::getenv(v);
     if (old && *old && library != old)
@@ -287,7 +290,10 @@ Command profile_command(CLI::App& app) {
   sub->add_option("--steps", o->steps, "Record only steps A..B-1 (0-based), e.g. 10:15");
   sub->add_option("--step-marker", o->step_marker, "NVTX range name that marks a step")
       ->capture_default_str();
-  sub->add_option("--counters", o->counters, "Hardware counter set (flops): not implemented yet");
+  sub->add_option("--counters", o->counters,
+                  std::string("Hardware counters per step, CUPTI range profiler (") +
+                      trace::kCounterSets + "); with --steps, for those steps, else the first " +
+                      std::to_string(trace::kDefaultCounterRanges));
   sub->add_option("--buffer-mb", o->buffer_mb,
                   "Cap on CUPTI activity buffer memory (MiB, default 256)")
       ->check(CLI::Range(1, 65536));

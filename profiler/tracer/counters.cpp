@@ -1,6 +1,7 @@
 #include "profiler/tracer/counters.hpp"
 
 #include <cupti_profiler_host.h>
+#include <cupti_range_profiler.h>
 #include <cupti_result.h>
 
 #include "harness/core/error.hpp"
@@ -8,35 +9,23 @@
 namespace goodput::trace {
 namespace {
 
-std::string cupti_error(const char* call, CUptiResult r) {
-  const char* s = nullptr;
-  cuptiGetResultString(r, &s);
-  return std::string(call) + ": " + (s ? s : std::to_string(static_cast<int>(r)));
-}
-
-// A CUPTI parameter struct: zeroed, with its size set (CUPTI's versioning).
-template <typename P>
-P params(std::size_t struct_size) {
-  P p{};
-  p.structSize = struct_size;
-  return p;
-}
-
 // Owns the host object so every exit path releases it.
 class HostObject {
  public:
-  explicit HostObject(const std::string& chip) {
-    auto p = params<CUpti_Profiler_Host_Initialize_Params>(
+  HostObject(const std::string& chip, const std::vector<std::uint8_t>& counter_availability) {
+    auto p = cupti_params<CUpti_Profiler_Host_Initialize_Params>(
         CUpti_Profiler_Host_Initialize_Params_STRUCT_SIZE);
     p.profilerType = CUPTI_PROFILER_TYPE_RANGE_PROFILER;
     p.pChipName = chip.c_str();
+    p.pCounterAvailabilityImage =
+        counter_availability.empty() ? nullptr : counter_availability.data();
     const CUptiResult r = cuptiProfilerHostInitialize(&p);
     if (r != CUPTI_SUCCESS || !p.pHostObject)
       throw RuntimeFailure("chip '" + chip + "': " + cupti_error("cuptiProfilerHostInitialize", r));
     object_ = p.pHostObject;
   }
   ~HostObject() {
-    auto p = params<CUpti_Profiler_Host_Deinitialize_Params>(
+    auto p = cupti_params<CUpti_Profiler_Host_Deinitialize_Params>(
         CUpti_Profiler_Host_Deinitialize_Params_STRUCT_SIZE);
     p.pHostObject = object_;
     cuptiProfilerHostDeinitialize(&p);
@@ -51,24 +40,29 @@ class HostObject {
 
 }  // namespace
 
-std::vector<std::string> counter_set_metrics(const std::string& set) {
-  if (set == "flops")
-    return {"sm__ops_path_tensor_src_bf16_dst_fp32.sum", "sm__ops_path_tensor_src_fp8.sum",
-            "dram__bytes_read.sum", "dram__bytes_write.sum", "gpu__time_duration.sum"};
-  throw InputError("counter set '" + set + "': the only set is 'flops'");
+std::string cupti_error(const char* call, int result) {
+  const char* s = nullptr;
+  cuptiGetResultString(static_cast<CUptiResult>(result), &s);
+  return std::string(call) + ": " + (s ? s : "CUPTI error " + std::to_string(result));
 }
 
-CounterConfig configure_counters(const std::string& chip, const std::vector<std::string>& metrics) {
+void check_cupti(const char* call, int result) {
+  if (result != CUPTI_SUCCESS) throw RuntimeFailure(cupti_error(call, result));
+}
+
+CounterConfig configure_counters(const std::string& chip, const std::vector<std::string>& metrics,
+                                 std::vector<std::uint8_t> counter_availability) {
   CounterConfig c;
   c.chip = chip;
+  c.counter_availability = std::move(counter_availability);
   {
     // Probe one metric at a time, so a metric the chip lacks is named instead of failing the
     // set. The probe is thrown away: metrics added in separate calls are scheduled in separate
     // passes.
-    HostObject probe(chip);
+    HostObject probe(chip, c.counter_availability);
     for (const auto& m : metrics) {
       const char* name = m.c_str();
-      auto p = params<CUpti_Profiler_Host_ConfigAddMetrics_Params>(
+      auto p = cupti_params<CUpti_Profiler_Host_ConfigAddMetrics_Params>(
           CUpti_Profiler_Host_ConfigAddMetrics_Params_STRUCT_SIZE);
       p.pHostObject = probe.get();
       p.ppMetricNames = &name;
@@ -79,37 +73,74 @@ CounterConfig configure_counters(const std::string& chip, const std::vector<std:
   }
   if (c.metrics.empty())
     throw RuntimeFailure("chip '" + chip + "': none of the requested metrics exists");
-  HostObject host(chip);
+  HostObject host(chip, c.counter_availability);
   std::vector<const char*> names;
   for (const auto& m : c.metrics) names.push_back(m.c_str());
-  auto add = params<CUpti_Profiler_Host_ConfigAddMetrics_Params>(
+  auto add = cupti_params<CUpti_Profiler_Host_ConfigAddMetrics_Params>(
       CUpti_Profiler_Host_ConfigAddMetrics_Params_STRUCT_SIZE);
   add.pHostObject = host.get();
   add.ppMetricNames = names.data();
   add.numMetrics = names.size();
-  if (auto r = cuptiProfilerHostConfigAddMetrics(&add); r != CUPTI_SUCCESS)
-    throw RuntimeFailure(cupti_error("cuptiProfilerHostConfigAddMetrics", r));
-  auto size = params<CUpti_Profiler_Host_GetConfigImageSize_Params>(
+  check_cupti("cuptiProfilerHostConfigAddMetrics", cuptiProfilerHostConfigAddMetrics(&add));
+  auto size = cupti_params<CUpti_Profiler_Host_GetConfigImageSize_Params>(
       CUpti_Profiler_Host_GetConfigImageSize_Params_STRUCT_SIZE);
   size.pHostObject = host.get();
-  if (auto r = cuptiProfilerHostGetConfigImageSize(&size); r != CUPTI_SUCCESS)
-    throw RuntimeFailure(cupti_error("cuptiProfilerHostGetConfigImageSize", r));
+  check_cupti("cuptiProfilerHostGetConfigImageSize", cuptiProfilerHostGetConfigImageSize(&size));
   c.config_image.resize(size.configImageSize);
-  auto image = params<CUpti_Profiler_Host_GetConfigImage_Params>(
+  auto image = cupti_params<CUpti_Profiler_Host_GetConfigImage_Params>(
       CUpti_Profiler_Host_GetConfigImage_Params_STRUCT_SIZE);
   image.pHostObject = host.get();
   image.configImageSize = c.config_image.size();
   image.pConfigImage = c.config_image.data();
-  if (auto r = cuptiProfilerHostGetConfigImage(&image); r != CUPTI_SUCCESS)
-    throw RuntimeFailure(cupti_error("cuptiProfilerHostGetConfigImage", r));
-  auto passes = params<CUpti_Profiler_Host_GetNumOfPasses_Params>(
+  check_cupti("cuptiProfilerHostGetConfigImage", cuptiProfilerHostGetConfigImage(&image));
+  auto passes = cupti_params<CUpti_Profiler_Host_GetNumOfPasses_Params>(
       CUpti_Profiler_Host_GetNumOfPasses_Params_STRUCT_SIZE);
   passes.configImageSize = c.config_image.size();
   passes.pConfigImage = c.config_image.data();
-  if (auto r = cuptiProfilerHostGetNumOfPasses(&passes); r != CUPTI_SUCCESS)
-    throw RuntimeFailure(cupti_error("cuptiProfilerHostGetNumOfPasses", r));
+  check_cupti("cuptiProfilerHostGetNumOfPasses", cuptiProfilerHostGetNumOfPasses(&passes));
   c.passes = passes.numOfPasses;
   return c;
+}
+
+std::vector<DecodedRange> evaluate_counter_data(const CounterConfig& config,
+                                                const std::vector<std::uint8_t>& counter_data) {
+  auto info = cupti_params<CUpti_RangeProfiler_GetCounterDataInfo_Params>(
+      CUpti_RangeProfiler_GetCounterDataInfo_Params_STRUCT_SIZE);
+  info.pCounterDataImage = counter_data.data();
+  info.counterDataImageSize = counter_data.size();
+  check_cupti("cuptiRangeProfilerGetCounterDataInfo", cuptiRangeProfilerGetCounterDataInfo(&info));
+  HostObject host(config.chip, config.counter_availability);
+  std::vector<const char*> names;
+  for (const auto& m : config.metrics) names.push_back(m.c_str());
+  std::vector<DecodedRange> out;
+  std::vector<double> values(names.size());
+  for (std::size_t i = 0; i < info.numTotalRanges; ++i) {
+    auto range = cupti_params<CUpti_RangeProfiler_CounterData_GetRangeInfo_Params>(
+        CUpti_RangeProfiler_CounterData_GetRangeInfo_Params_STRUCT_SIZE);
+    range.pCounterDataImage = counter_data.data();
+    range.counterDataImageSize = counter_data.size();
+    range.rangeIndex = i;
+    range.rangeDelimiter = "/";
+    check_cupti("cuptiRangeProfilerCounterDataGetRangeInfo",
+                cuptiRangeProfilerCounterDataGetRangeInfo(&range));
+    auto eval = cupti_params<CUpti_Profiler_Host_EvaluateToGpuValues_Params>(
+        CUpti_Profiler_Host_EvaluateToGpuValues_Params_STRUCT_SIZE);
+    eval.pHostObject = host.get();
+    eval.pCounterDataImage = counter_data.data();
+    eval.counterDataImageSize = counter_data.size();
+    eval.rangeIndex = i;
+    eval.ppMetricNames = names.data();
+    eval.numMetrics = names.size();
+    eval.pMetricValues = values.data();
+    check_cupti("cuptiProfilerHostEvaluateToGpuValues",
+                cuptiProfilerHostEvaluateToGpuValues(&eval));
+    DecodedRange d;
+    d.name = range.rangeName ? range.rangeName : "";
+    for (std::size_t k = 0; k < names.size(); ++k)
+      d.metrics.emplace_back(config.metrics[k], values[k]);
+    out.push_back(std::move(d));
+  }
+  return out;
 }
 
 }  // namespace goodput::trace

@@ -29,6 +29,7 @@
 #include "profiler/trace_format/trace_writer.hpp"
 #include "profiler/trace_format/tracer_env.hpp"
 #include "profiler/tracer/activity_decode.hpp"
+#include "profiler/tracer/step_counters.hpp"
 #include "profiler/tracer/tracer.hpp"
 
 namespace goodput::trace::tracer {
@@ -76,6 +77,11 @@ struct State {
   std::unordered_map<std::uint64_t, int> step_index;  // range id -> step number
   std::vector<RangeRecord> pending;
   std::uint64_t ranges_dropped = 0;
+
+  // Hardware counters per step (--counters); null when none were requested, or when setting
+  // them up threw (counters_setup_error says why). Has its own locking.
+  std::unique_ptr<StepCounters> counters;
+  std::string counters_setup_error;
 
   // Writer side, under mu: the CUPTI worker thread and the final flush.
   std::mutex mu;
@@ -211,13 +217,28 @@ std::uint64_t CUPTIAPI cupti_timestamp() {
 
 void CUPTIAPI on_callback(void*, CUpti_CallbackDomain domain, CUpti_CallbackId cbid,
                           const void* data) {
+  if (!g || g->forked_child.load() || getpid() != g->owner) return;
+  const bool context_created =
+      domain == CUPTI_CB_DOMAIN_RESOURCE && cbid == CUPTI_CBID_RESOURCE_CONTEXT_CREATED;
   const bool context_destroy =
       domain == CUPTI_CB_DOMAIN_RESOURCE && cbid == CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING;
+  // The counters' device calls run only here and after: a real context exists.
+  if (g->counters && (context_created || context_destroy)) {
+    try {
+      const auto ctx = static_cast<const CUpti_ResourceData*>(data)->context;
+      if (context_created) {
+        g->counters->on_context_created(ctx);
+      } else {
+        g->counters->on_context_destroying(ctx, now_ns());
+      }
+    } catch (...) {
+    }
+  }
   const bool device_reset =
       domain == CUPTI_CB_DOMAIN_RUNTIME_API &&
       cbid == CUPTI_RUNTIME_TRACE_CBID_cudaDeviceReset_v3020 &&
       static_cast<const CUpti_CallbackData*>(data)->callbackSite == CUPTI_API_ENTER;
-  if ((context_destroy || device_reset) && g && !g->forked_child.load()) {
+  if (context_destroy || device_reset) {
     // The records of a context are lost with it: take them now.
     cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
     ++g->forced_flushes;
@@ -311,6 +332,9 @@ void start_cupti() {
   cuptiActivityFlushPeriod(kFlushPeriodMs);
   cuptiEnableCallback(1, g->subscriber, CUPTI_CB_DOMAIN_RESOURCE,
                       CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING);
+  if (g->counters)
+    cuptiEnableCallback(1, g->subscriber, CUPTI_CB_DOMAIN_RESOURCE,
+                        CUPTI_CBID_RESOURCE_CONTEXT_CREATED);
   cuptiEnableCallback(1, g->subscriber, CUPTI_CB_DOMAIN_RUNTIME_API,
                       CUPTI_RUNTIME_TRACE_CBID_cudaDeviceReset_v3020);
   cuptiActivityEnable(CUPTI_ACTIVITY_KIND_DEVICE);
@@ -336,6 +360,19 @@ std::string process_name() {
 
 void write_trailer() {
   const auto t = now_ns();
+  // Counters first, without the writer lock: stopping them may wait for the GPU.
+  StepCounters::Result counters;
+  if (g->counters) {
+    std::string untraced;
+    {
+      std::lock_guard lock(g->mu);
+      untraced = g->untraced_reason;
+    }
+    counters = g->counters->finish(t, g->interrupted.load(), untraced);
+  } else if (!g->cfg.counters.empty()) {
+    counters.meta =
+        counters_meta(g->cfg.counters, CounterSchedule(0), {}, "", false, g->counters_setup_error);
+  }
   {
     std::lock_guard lock(g->range_mu);
     for (auto& r : g->ranges.close_all(t))
@@ -343,6 +380,8 @@ void write_trailer() {
   }
   std::lock_guard lock(g->mu);
   write_pending_ranges();
+  for (const auto& c : counters.events) g->writer.counter_range(c);
+  if (!counters.events.empty()) g->counts["counter_ranges"] = counters.events.size();
   std::unordered_map<std::uint64_t, const RangeRecord*> by_id;
   for (const auto& r : g->kept) by_id[r.id] = &r;
   for (const auto& span : g->attribution.gpu_spans(g->kept))
@@ -398,13 +437,7 @@ void write_trailer() {
                     {"attribution_complete", !g->attribution.overflowed() && g->kept_dropped == 0}};
   meta["steps"] = steps;
   meta["contexts"] = g->contexts;
-  meta["counters"] = g->cfg.counters.empty()
-                         ? nlohmann::json()
-                         : nlohmann::json{{"requested", g->cfg.counters},
-                                          {"status", "not_collected"},
-                                          {"reason",
-                                           "hardware counters (CUPTI range profiler) are "
-                                           "not implemented in this tracer version"}};
+  meta["counters"] = std::move(counters.meta);
   nlohmann::json top = {
       {"schemaVersion", 1}, {"deviceProperties", g->devices}, {"goodput", std::move(meta)}};
   if (g->rank.rank) {
@@ -501,7 +534,16 @@ void start() {
     warn(std::string("not tracing: ") + e.what());
     return;
   }
-  // --counters: `goodput profile` already warned once; the trace records "not_collected".
+  if (!g->cfg.counters.empty()) {
+    try {
+      g->counters = std::make_unique<StepCounters>(
+          g->cfg.counters, counter_set_metrics(g->cfg.counters), counter_ranges_for(g->cfg.steps),
+          [](const std::string& line) { warn(line); });
+    } catch (const std::exception& e) {
+      g->counters_setup_error = e.what();
+      warn(std::string("no hardware counters: ") + e.what());
+    }
+  }
   std::atexit(finalize);
   install_signal_handlers();
   pthread_atfork(at_fork_prepare, at_fork_parent, at_fork_child);
@@ -538,19 +580,27 @@ void add_nvtx_overhead(std::uint64_t ns) {
 namespace {
 void range_started(std::uint64_t id, const std::string& name, std::uint64_t t) {
   StepWindow::Change change;
+  bool step = false, in_window = false;
   {
     std::lock_guard lock(g->range_mu);
     const int before = g->window->steps_seen();
     change = g->window->on_range_start(name, id, t);
-    if (g->window->steps_seen() != before) g->step_index[id] = before;
+    step = g->window->steps_seen() != before;
+    if (step) g->step_index[id] = before;
+    in_window = g->window->recording();
   }
   apply_window(change);
+  // After the activity kinds are on: the counter range opens before the step's first launch.
+  if (step && g->counters) g->counters->on_step_start(id, name, t, in_window);
 }
 
 void range_closed(RangeRecord r) {
   StepWindow::Change change;
+  const std::uint64_t id = r.id, end_ns = r.end_ns;
+  bool step = false;
   {
     std::lock_guard lock(g->range_mu);
+    step = g->step_index.count(id) > 0;
     change = g->window->on_range_end(r.id, r.end_ns);
     if (g->window->overlaps(r.start_ns, r.end_ns)) {
       if (g->pending.size() < kMaxPendingRanges) {
@@ -560,6 +610,10 @@ void range_closed(RangeRecord r) {
       }
     }
   }
+  // Before the activity kinds go off; stopping the counters at the window's end decodes them,
+  // which waits for the GPU to finish the step.
+  if (step && g->counters)
+    g->counters->on_step_end(id, end_ns, change == StepWindow::Change::kStop);
   apply_window(change);
 }
 }  // namespace

@@ -1,4 +1,5 @@
-// The profiler host API runs without a GPU: metric configuration and pass counts per chip.
+// The profiler host API runs without a GPU: metric configuration and pass counts per chip. The
+// range profiler itself (profiler/tracer/range_profiler.cpp) needs a device and is not run here.
 #include "profiler/tracer/counters.hpp"
 
 #include <gtest/gtest.h>
@@ -37,4 +38,31 @@ TEST(Counters, UnknownChipOrSetFails) {
   EXPECT_THROW(configure_counters("NOT_A_CHIP", counter_set_metrics("flops")), RuntimeFailure);
   EXPECT_THROW(configure_counters("GH100", {"no_such__metric.sum"}), RuntimeFailure);
   EXPECT_THROW(counter_set_metrics("cycles"), InputError);
+}
+
+TEST(Counters, SassSetIsOnePassOnHopperButNotBesideFlops) {
+  const auto sass = configure_counters("GH100", counter_set_metrics("sass"));
+  EXPECT_EQ(sass.metrics.size(), 9u);
+  EXPECT_TRUE(sass.unavailable.empty());
+  EXPECT_EQ(sass.passes, 1u);
+  // Why the SASS instruction counters are a set of their own: with "flops" they need two passes,
+  // and per-step collection cannot replay a step.
+  auto both = counter_set_metrics("flops");
+  both.push_back(counter_set_metrics("sass").front());
+  EXPECT_GT(configure_counters("GH100", both).passes, 1u);
+}
+
+// Reading a counter data image needs the profiler interface, which only a device initialises:
+// without one the reader fails with CUPTI's error text instead of crashing.
+TEST(Counters, EvaluatingWithoutADeviceFailsCleanly) {
+  const auto c = configure_counters("GH100", counter_set_metrics("flops"));
+  const std::vector<std::uint8_t> image(4096, 0);
+  try {
+    evaluate_counter_data(c, image);
+    FAIL() << "a counter data image was read without a device";
+  } catch (const RuntimeFailure& e) {
+    EXPECT_NE(std::string(e.what()).find("cuptiRangeProfilerGetCounterDataInfo: CUPTI_ERROR_"),
+              std::string::npos)
+        << e.what();
+  }
 }

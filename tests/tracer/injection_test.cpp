@@ -41,6 +41,14 @@ std::map<std::string, std::string> tracer_env(const fs::path& out) {
           {"PMIX_RANK", ""}};
 }
 
+// The NVTX program's "steps N" under the tracer, with extra tracer variables.
+goodput::test::ProcessResult nvtx_steps(const fs::path& out, int steps,
+                                        const std::map<std::string, std::string>& extra) {
+  auto env = tracer_env(out);
+  for (const auto& [k, v] : extra) env[k] = v;
+  return run_process({GOODPUT_NVTX_PROGRAM, "steps", std::to_string(steps)}, env);
+}
+
 }  // namespace
 
 TEST(Injection, ExportsOnlyTheEntryPoints) {
@@ -55,17 +63,24 @@ TEST(Injection, ExportsOnlyTheEntryPoints) {
   dlclose(h);
 }
 
-// dlopen + InitializeInjection with no driver: one warning, no crash, a trace saying why.
-TEST(Injection, NoDriverDegradesToUntraced) {
-  const auto dir = temp_dir();
-  const auto out = dir / "nodriver.json";
+namespace {
+
+// dlopen + InitializeInjection in a child with no driver; its stderr and exit status.
+struct NoDriverRun {
+  std::string err;
+  int status = 0;
+};
+NoDriverRun run_without_driver(const fs::path& out,
+                               const std::map<std::string, std::string>& extra = {}) {
   int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
+  if (pipe(fds) != 0) return {"pipe failed", -1};
+  auto env = tracer_env(out);
+  for (const auto& [k, v] : extra) env[k] = v;
   const pid_t pid = fork();
   if (pid == 0) {
     dup2(fds[1], 2);
     alarm(60);
-    for (const auto& [k, v] : tracer_env(out)) {
+    for (const auto& [k, v] : env) {
       if (v.empty())
         unsetenv(k.c_str());
       else
@@ -82,13 +97,22 @@ TEST(Injection, NoDriverDegradesToUntraced) {
     _exit(0);
   }
   close(fds[1]);
-  std::string err;
+  NoDriverRun r;
   char buf[512];
   for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
-    err.append(buf, static_cast<std::size_t>(n));
+    r.err.append(buf, static_cast<std::size_t>(n));
   close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  waitpid(pid, &r.status, 0);
+  return r;
+}
+
+}  // namespace
+
+// dlopen + InitializeInjection with no driver: one warning, no crash, a trace saying why.
+TEST(Injection, NoDriverDegradesToUntraced) {
+  const auto dir = temp_dir();
+  const auto out = dir / "nodriver.json";
+  const auto [err, status] = run_without_driver(out);
   ASSERT_TRUE(WIFEXITED(status)) << "the tracer crashed the process (signal " << WTERMSIG(status)
                                  << ")";
   ASSERT_EQ(WEXITSTATUS(status), 0) << err;
@@ -102,6 +126,53 @@ TEST(Injection, NoDriverDegradesToUntraced) {
   EXPECT_EQ(meta["cuda_initialized"], true);
   EXPECT_EQ(meta["cupti"]["subscribed"], false);
   EXPECT_TRUE(doc["traceEvents"].is_array());
+  EXPECT_TRUE(meta["counters"].is_null());  // none requested
+}
+
+// Counters requested but CUPTI refused: still one warning, and the trace says why no counters.
+TEST(Injection, NoDriverCountersAreNotCollected) {
+  const auto dir = temp_dir();
+  const auto out = dir / "nodriver.json";
+  const auto [err, status] = run_without_driver(out, {{"GOODPUT_TRACE_COUNTERS", "flops"}});
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  const auto c = load(out)["goodput"]["counters"];
+  EXPECT_EQ(c["requested"], "flops");
+  EXPECT_EQ(c["status"], "not_collected");
+  EXPECT_NE(c["reason"].get<std::string>().find("no CUDA driver"), std::string::npos) << c;
+  EXPECT_EQ(c["ranges"], 0);
+  EXPECT_EQ(c["chip"], "");  // never asked for without a device
+}
+
+// NVTX steps but no CUDA context: each step in the window is counted as not measured.
+TEST(Injection, CountersWithoutAContextSayWhy) {
+  const auto dir = temp_dir();
+  const auto out = dir / "nvtx.json";
+  const auto r =
+      nvtx_steps(out, 5, {{"GOODPUT_TRACE_COUNTERS", "sass"}, {"GOODPUT_TRACE_STEPS", "1:3"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const auto doc = load(out);
+  const auto& c = doc["goodput"]["counters"];
+  EXPECT_EQ(c["requested"], "sass");
+  EXPECT_EQ(c["status"], "not_collected");
+  EXPECT_NE(c["reason"].get<std::string>().find("no CUDA context"), std::string::npos) << c;
+  EXPECT_EQ(c["max_ranges"], 2);
+  EXPECT_EQ(c["steps_not_measured"]["no_profiler"], 2);
+  EXPECT_EQ(c["metrics"].size(), 9u);
+  for (const auto& e : doc["traceEvents"]) EXPECT_NE(e.value("cat", ""), "cuda_profiler_range");
+}
+
+// An unknown set is a malformed configuration like any other: one warning, the program runs.
+TEST(Injection, UnknownCounterSetWarnsOnce) {
+  const auto dir = temp_dir();
+  const auto out = dir / "nvtx.json";
+  const auto r = nvtx_steps(out, 2, {{"GOODPUT_TRACE_COUNTERS", "cycles"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("GOODPUT_TRACE_COUNTERS 'cycles': the counter sets are flops, sass"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 TEST(Injection, NvtxRangesWithoutCuda) {
@@ -143,9 +214,7 @@ TEST(Injection, NvtxRangesWithoutCuda) {
 TEST(Injection, StepWindowKeepsOnlyTheRequestedSteps) {
   const auto dir = temp_dir();
   const auto out = dir / "window.json";
-  auto env = tracer_env(out);
-  env["GOODPUT_TRACE_STEPS"] = "1:3";
-  const auto r = run_process({GOODPUT_NVTX_PROGRAM, "steps", "5"}, env);
+  const auto r = nvtx_steps(out, 5, {{"GOODPUT_TRACE_STEPS", "1:3"}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto doc = load(out);
   EXPECT_EQ(ranges_named(doc, "step").size(), 2u);

@@ -38,7 +38,9 @@ TEST(ProfileCli, UsageErrorsExit2) {
   EXPECT_EQ(profile({}).exit_code, 2);
   EXPECT_EQ(profile({"--steps", "5:2", "--", "/bin/true"}).exit_code, 2);
   EXPECT_EQ(profile({"--steps", "x", "--", "/bin/true"}).exit_code, 2);
-  EXPECT_EQ(profile({"--counters", "cycles", "--", "/bin/true"}).exit_code, 2);
+  const auto bad_set = profile({"--counters", "cycles", "--", "/bin/true"});
+  EXPECT_EQ(bad_set.exit_code, 2);
+  EXPECT_NE(bad_set.err.find("the sets are flops, sass"), std::string::npos) << bad_set.err;
   EXPECT_EQ(profile({"--buffer-mb", "0", "--", "/bin/true"}).exit_code, 2);
   const auto help = profile({"--help"});
   EXPECT_EQ(help.exit_code, 0);
@@ -89,6 +91,21 @@ TEST(ProfileCli, NvtxProgramStepsAndSummary) {
   const auto doc = load(dir / "n.json");
   EXPECT_EQ(doc["goodput"]["capture"]["steps_seen"], 4);
   EXPECT_EQ(doc["goodput"]["steps"].size(), 1u);
+}
+
+// --counters reaches the tracer, and the summary says what came of it (here: no CUDA context).
+TEST(ProfileCli, CountersOutcomeInTheSummary) {
+  const auto dir = temp_dir();
+  const auto r = profile({"-o", (dir / "c.json").string(), "--counters", "flops", "--",
+                          GOODPUT_NVTX_PROGRAM, "steps", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("counters (flops): not_collected, 0 step ranges; no CUDA context"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("not implemented"), std::string::npos) << r.err;
+  const auto doc = load(dir / "c.json");
+  EXPECT_EQ(doc["goodput"]["counters"]["requested"], "flops");
+  EXPECT_EQ(doc["goodput"]["counters"]["max_ranges"], 64);
 }
 
 TEST(ProfileCli, CustomStepMarker) {

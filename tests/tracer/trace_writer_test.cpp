@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -73,6 +74,12 @@ void write_sample(const std::string& path) {
   w.range(r);
   w.gpu_range(GpuSpan{1, 0, 7, kBase + 6000, kBase + 8250, 1}, "step");
   w.overhead(OverheadEvent{"CUPTI buffer flush", kBase + 9600, kBase + 9700, 4242, 4244});
+  w.counter_range(CounterRangeEvent{"step",
+                                    0,
+                                    kBase + 500,
+                                    kBase + 9500,
+                                    {{"sm__ops_path_tensor_src_bf16_dst_fp32.sum", 4096.0},
+                                     {"dram__bytes_read.sum", 1048576.0}}});
   nlohmann::json meta = {{"schema", kTraceSchema},
                          {"status", kStatusComplete},
                          {"records", {{"kernels", 1}}},
@@ -158,8 +165,40 @@ TEST(TraceWriter, KinetoShapedEventsAndFlows) {
   EXPECT_EQ(cats["user_annotation"], 1);
   EXPECT_EQ(cats["gpu_user_annotation"], 1);
   EXPECT_EQ(cats["overhead"], 1);
+  EXPECT_EQ(cats["cuda_profiler_range"], 1);
   EXPECT_EQ(flow_starts, std::set<long>({17}));
   EXPECT_TRUE(flow_ends.count(17));
+}
+
+// The per-step hardware-counter event, exactly as goodput analyze reads it: the step's name and
+// CPU interval on the device's row, the metric values as args.
+TEST(TraceWriter, CounterRangeEvent) {
+  const CounterRangeEvent c{"step 12",
+                            3,
+                            kBase + 2'000'500,
+                            kBase + 5'250'750,
+                            {{"smsp__sass_thread_inst_executed_op_ffma_pred_on.sum", 123456789.0},
+                             {"dram__bytes_write.sum", 0.5},
+                             {"gpu__time_duration.sum", std::nan("")}}};
+  const auto expected = nlohmann::json::parse(R"({
+    "ph": "X", "cat": "cuda_profiler_range", "name": "step 12", "pid": 3, "tid": 0,
+    "ts": 2000.5, "dur": 3250.25,
+    "args": {"smsp__sass_thread_inst_executed_op_ffma_pred_on.sum": 123456789.0,
+             "dram__bytes_write.sum": 0.5}})");
+  EXPECT_EQ(counter_range_event(c, kBase), expected);  // NaN (no value) is left out
+
+  // In a file: the device row gets a name even when it has no other events.
+  const auto dir = temp_dir();
+  const auto path = (dir / "counters.json").string();
+  TraceWriter w;
+  w.open(path, kBase, 4242);
+  w.counter_range(c);
+  w.finish({{"goodput", {{"status", kStatusComplete}}}}, "train");
+  const auto doc = read_json_file(path);
+  std::set<std::string> names;
+  for (const auto& e : doc["traceEvents"])
+    if (e["ph"] == "M" && e["pid"] == 3) names.insert(e["args"]["name"].get<std::string>());
+  EXPECT_EQ(names, (std::set<std::string>{"GPU 3", "hardware counters per step"}));
 }
 
 TEST(TraceFiles, MetadataIsReadFromTheTail) {

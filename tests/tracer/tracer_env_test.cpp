@@ -102,4 +102,5 @@ TEST(TracerEnv, ConfigFromEnvironment) {
   EXPECT_THROW(tracer_config_from_env(env_of({{kEnvSteps, "9"}})), InputError);
   EXPECT_THROW(tracer_config_from_env(env_of({{kEnvBufferMb, "0"}})), InputError);
   EXPECT_THROW(tracer_config_from_env(env_of({{kEnvCounters, "cycles"}})), InputError);
+  EXPECT_EQ(tracer_config_from_env(env_of({{kEnvCounters, "sass"}})).counters, "sass");
 }

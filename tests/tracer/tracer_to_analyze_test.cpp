@@ -18,6 +18,17 @@ using namespace goodput;
 constexpr std::uint64_t kBase = 1'700'000'000'000'000'000ull;
 constexpr std::uint64_t kUs = 1000;
 
+// Step i's NVTX range: 900 µs from t0 on thread 4243.
+trace::RangeRecord step_range(std::uint64_t i, std::uint64_t t0) {
+  trace::RangeRecord r;
+  r.id = i + 1;
+  r.name = "step";
+  r.tid = 4243;
+  r.start_ns = t0;
+  r.end_ns = t0 + 900 * kUs;
+  return r;
+}
+
 // Step i: NVTX range [i·1000, i·1000+900) µs; launches at +10, +30, +40 (5 µs each); GPU: GEMM
 // [+20, +420), NCCL all-reduce [+420, +620) on another stream, elementwise [+620, +720).
 std::string write_trace(const std::string& path) {
@@ -31,12 +42,7 @@ std::string write_trace(const std::string& path) {
   const std::uint32_t stream[] = {7, 13, 7};
   for (std::uint64_t i = 0; i < 3; ++i) {
     const std::uint64_t t0 = kBase + i * 1000 * kUs;
-    trace::RangeRecord r;
-    r.id = i + 1;
-    r.name = "step";
-    r.tid = 4243;
-    r.start_ns = t0;
-    r.end_ns = t0 + 900 * kUs;
+    const auto r = step_range(i, t0);
     w.range(r);
     for (std::uint32_t k = 0; k < 3; ++k) {
       const auto corr = static_cast<std::uint32_t>(3 * i + k + 1);
@@ -115,6 +121,47 @@ TEST(TracerToAnalyze, StepsBreakdownAndNcclByHand) {
   EXPECT_EQ(comm["dtype"], "bf16");
   EXPECT_EQ(comm["calls"], 3);
   EXPECT_FALSE(comm.contains("busbw_gbps_median") && comm["busbw_gbps_median"].is_number());
+  std::filesystem::remove(path);
+}
+
+// Per-step counter ranges as the tracer writes them reach the reader with their metric values,
+// and analyze counts them as measured FLOPs (SASS: add + mul + 2·fma).
+TEST(TracerToAnalyze, CounterRangesPerStep) {
+  const auto path = (std::filesystem::temp_directory_path() /
+                     ("goodput_tracer_counters_" + std::to_string(::getpid()) + ".json"))
+                        .string();
+  trace::TraceWriter w;
+  w.open(path, kBase, 4242);
+  for (std::uint64_t i = 0; i < 2; ++i) {
+    const std::uint64_t t0 = kBase + i * 1000 * kUs;
+    const auto r = step_range(i, t0);
+    w.range(r);
+    w.counter_range({"step",
+                     0,
+                     r.start_ns,
+                     r.end_ns,
+                     {{"smsp__sass_thread_inst_executed_op_ffma_pred_on.sum", 1e9},
+                      {"smsp__sass_thread_inst_executed_op_fadd_pred_on.sum", 5e8},
+                      {"dram__bytes_read.sum", 2e9}}});
+  }
+  nlohmann::json meta = trace::base_meta({}, {"train"});
+  meta["status"] = "complete";
+  meta["capture"] = {{"marker", "step"}};
+  meta["counters"] = {{"requested", "sass"}, {"status", "collected"}, {"ranges", 2}};
+  w.finish({{"goodput", meta}}, "train");
+
+  const auto t = traceio::read_trace(path);
+  ASSERT_EQ(t.counter_ranges.size(), 2u);
+  for (const auto& c : t.counter_ranges) {
+    EXPECT_EQ(t.names[c.name], "step");
+    EXPECT_EQ(c.metrics.size(), 3u);
+  }
+  ASSERT_TRUE(t.tracer.has_value());
+  EXPECT_EQ(t.tracer->counters["status"], "collected");
+  const auto r = analyze::analyze({{&t, 0.0}}, analyze::AnalyzeOptions{});
+  const auto& hw = r.json["ranks"][0]["hardware_counters"];
+  EXPECT_EQ(hw["ranges"], 2);
+  EXPECT_DOUBLE_EQ(hw["measured_flops"]["fp32"].get<double>(), 2 * (2e9 + 5e8));
   std::filesystem::remove(path);
 }
 
