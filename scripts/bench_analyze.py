@@ -105,7 +105,7 @@ def goodput_once(goodput, path, extra=()):
             doc = json.load(f)
     rank = doc["analysis"]["ranks"][0]
     h = rank["hta_compatible"]
-    return {"wall_s": wall, "peak_rss_bytes": rss,
+    return {"wall_s": wall, "peak_rss_bytes": rss, "schema_version": doc["schema_version"],
             "json_bytes": doc["analysis"]["inputs"][0]["json_bytes"],
             "read_seconds": doc["analysis"]["inputs"][0]["read_seconds"],
             "idle_pct": h["idle_pct"], "compute_pct": h["compute_pct"],
@@ -194,7 +194,7 @@ def main():
 
     doc = {"schema": "goodput.results", "schema_version": "1.0.0",
            "meta": meta(a.goodput, sys.argv, now()), "devices": [], "results": []}
-    rows = []
+    rows, ok_runs = [], []
     for name in a.files or DEFAULT_TRACES:
         path = os.path.join(a.traces, name)
         if not os.path.exists(path):
@@ -203,6 +203,7 @@ def main():
         g, h = [], []
         for _ in range(a.repeat):
             g.append(goodput_once(a.goodput, path))
+            ok_runs.append(g[-1])
             if a.hta_python:
                 h.append(hta_once(a.hta_python, path))
         ge, he = entry("analyze", "goodput", name, g), entry("analyze", "hta", name, h)
@@ -243,6 +244,10 @@ def main():
         doc["analyze_benchmark"]["speedup_process_geomean"] = statistics.geometric_mean(
             [r["speedup_process"] for r in ok])
         doc["analyze_benchmark"]["memory_ratio_max"] = max(r["memory_ratio"] for r in ok)
+    # The schema version goodput itself writes.
+    versions = [r.get("schema_version") for r in ok_runs if r.get("schema_version")]
+    if versions:
+        doc["schema_version"] = versions[0]
     doc["meta"]["end_time"] = now()
     doc["meta"]["status"] = "complete"
     text = json.dumps(doc, indent=1)

@@ -45,8 +45,9 @@ void check_schema(const json& doc, const std::string& origin, std::string& versi
                     " predates the first released results schema (1.0.0) and cannot be migrated; "
                     "re-run the benchmark with this goodput");
   if (major > 1)
-    bad(origin, "schema_version " + version + " is not supported: this goodput reads 1.x (" +
-                    kResultsSchemaVersion + " and later minor versions); use a newer goodput");
+    bad(origin, "schema_version " + version +
+                    " is not supported: this goodput reads 1.x (it writes " +
+                    kResultsSchemaVersion + "); use a newer goodput");
 }
 
 bool status_is_ok(const std::string& s) {

@@ -12,7 +12,8 @@
 namespace goodput {
 
 inline constexpr const char* kResultsSchema = "goodput.results";
-inline constexpr const char* kResultsSchemaVersion = "1.0.0";
+inline constexpr const char* kResultsSchemaVersion =
+    "1.1.0";  // 1.1: collectives `nccl`, `analysis` counters, annotated trace
 
 // meta block: tool version, git sha/dirty, argv, times, host, allow-listed environment.
 nlohmann::json make_meta(const std::string& command, const std::vector<std::string>& argv);
@@ -37,7 +38,8 @@ class ResultsWriter {
   nlohmann::json doc_;
 };
 
-// Write JSON atomically (temporary file in the same folder, then rename). RuntimeFailure on I/O error.
+// Write JSON atomically (temporary file in the same folder, then rename). RuntimeFailure on I/O
+// error.
 void write_json_atomic(const std::string& path, const nlohmann::json& doc);
 // Read and parse a JSON file; InputError with file and byte position on malformed input.
 nlohmann::json read_json_file(const std::string& path);
