@@ -216,6 +216,18 @@ void JsonStream::skip_ws() {
   }
 }
 
+void JsonStream::scan_string_run() {
+  const char* p = buf_.get();
+  // Eight bytes at a time while none of them can end the run (kernel names are long).
+  while (pos_ + 8 <= len_) {
+    std::uint64_t w;
+    std::memcpy(&w, p + pos_, 8);
+    if (may_stop_string(w)) break;
+    pos_ += 8;
+  }
+  while (pos_ < len_ && !kStringStop[static_cast<unsigned char>(p[pos_])]) ++pos_;
+}
+
 void JsonStream::raw_string(std::string* out) {
   // Opening quote already consumed by the caller.
   for (;;) {
@@ -223,14 +235,7 @@ void JsonStream::raw_string(std::string* out) {
     // Fast path: copy the run up to a quote, backslash or control character.
     const std::size_t start = pos_;
     const char* p = buf_.get();
-    // Eight bytes at a time while none of them can end the run (kernel names are long).
-    while (pos_ + 8 <= len_) {
-      std::uint64_t w;
-      std::memcpy(&w, p + pos_, 8);
-      if (may_stop_string(w)) break;
-      pos_ += 8;
-    }
-    while (pos_ < len_ && !kStringStop[static_cast<unsigned char>(p[pos_])]) ++pos_;
+    scan_string_run();
     if (out) out->append(p + start, pos_ - start);
     if (pos_ == len_) continue;
     if (static_cast<unsigned char>(p[pos_]) < 0x20) fail("control character inside a string");
@@ -301,13 +306,7 @@ std::string_view JsonStream::read_string_view(std::string& scratch) {
   expect('"');
   const std::size_t start = pos_;
   const char* p = buf_.get();
-  while (pos_ + 8 <= len_) {
-    std::uint64_t w;
-    std::memcpy(&w, p + pos_, 8);
-    if (may_stop_string(w)) break;
-    pos_ += 8;
-  }
-  while (pos_ < len_ && !kStringStop[static_cast<unsigned char>(p[pos_])]) ++pos_;
+  scan_string_run();
   if (pos_ < len_ && p[pos_] == '"') {
     ++pos_;
     return {p + start, pos_ - 1 - start};

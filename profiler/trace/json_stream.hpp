@@ -85,6 +85,8 @@ class JsonStream {
   void skip_ws();
   [[noreturn]] void expect_failed(char want, char got) const;
   [[noreturn]] void more_failed(char closer, char got) const;
+  // Advance to the first '"', '\\' or control character in this chunk (or its end).
+  void scan_string_run();
   void raw_string(std::string* out);
   void raw_value(std::string* out, int depth);
 
