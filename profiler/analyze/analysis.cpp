@@ -414,6 +414,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     std::map<std::string, std::pair<std::int64_t, std::size_t>> cls;
     std::map<traceio::NameId, std::pair<std::int64_t, std::size_t>> per_kernel;
     std::vector<NcclCall> nccl;
+    std::map<traceio::NameId, trace::NcclKernel> nccl_names;  // each kernel name parsed once
     for (const auto& g : t.gpu) {
       auto& c = cls[to_string(class_of[g.name])];
       c.first += g.dur;
@@ -423,7 +424,14 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
       ++k.second;
       if (class_of[g.name] == KernelClass::kCommunication) {
         NcclCall call;
-        const auto nn = trace::parse_nccl_kernel(t.names[g.name]).value_or(trace::NcclKernel{});
+        auto parsed = nccl_names.find(g.name);
+        if (parsed == nccl_names.end())
+          parsed =
+              nccl_names
+                  .emplace(g.name,
+                           trace::parse_nccl_kernel(t.names[g.name]).value_or(trace::NcclKernel{}))
+                  .first;
+        const trace::NcclKernel& nn = parsed->second;
         if (nn.collective.empty()) {
           // Communication outside NCCL: the kernel's own name, without namespace or template.
           std::string b = kernel_base_name(t.names[g.name]);

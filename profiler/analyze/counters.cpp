@@ -73,21 +73,27 @@ nlohmann::json counters_json(const traceio::RankTrace& t, const Classifier& clas
   std::map<std::string, double> sums;
   std::map<std::string, double> by_class;
   std::vector<std::pair<double, std::size_t>> ranked;
+  std::map<traceio::NameId, const char*> class_of;  // each range name classified once
+  auto cls = [&](traceio::NameId n) {
+    auto it = class_of.find(n);
+    if (it == class_of.end())
+      it = class_of.emplace(n, to_string(classifier.classify(t.names[n]))).first;
+    return it->second;
+  };
   for (std::size_t i = 0; i < t.counter_ranges.size(); ++i) {
     const auto& r = t.counter_ranges[i];
     for (const auto& [m, v] : r.metrics) sums[m] += v;
     const MeasuredFlops f = sass_flops(r.metrics);
     total += f;
-    by_class[to_string(classifier.classify(t.names[r.name]))] += f.total();
+    by_class[cls(r.name)] += f.total();
     ranked.emplace_back(f.total(), i);
   }
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a > b; });
   nlohmann::json top_json = nlohmann::json::array();
   for (std::size_t k = 0; k < std::min(top, ranked.size()); ++k) {
     const auto& r = t.counter_ranges[ranked[k].second];
-    top_json.push_back({{"name", t.names[r.name]},
-                        {"class", to_string(classifier.classify(t.names[r.name]))},
-                        {"measured_flops", ranked[k].first}});
+    top_json.push_back(
+        {{"name", t.names[r.name]}, {"class", cls(r.name)}, {"measured_flops", ranked[k].first}});
   }
   nlohmann::json j = {
       {"ranges", t.counter_ranges.size()}, {"metric_sums", sums}, {"top_ranges", top_json}};
