@@ -4,7 +4,7 @@
 set -euo pipefail
 [ "${GOODPUT_SKIP_SETUP:-0}" = 1 ] && exit 0
 
-apt_pkgs=(cmake ninja-build g++ git pkg-config zlib1g-dev nlohmann-json3-dev libcli11-dev
+apt_pkgs=(cmake ninja-build g++ git pkg-config zlib1g-dev libisal-dev nlohmann-json3-dev libcli11-dev
           libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev
           libopenmpi-dev openmpi-bin)
 missing=()

@@ -12,9 +12,12 @@
 #include <string_view>
 #include <thread>
 
-#include <zlib.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "harness/core/error.hpp"
+#include "profiler/trace/byte_source.hpp"
 
 namespace goodput::traceio {
 namespace {
@@ -34,6 +37,7 @@ constexpr std::array<bool, 256> kStringStop = [] {
   return t;
 }();
 
+#if !defined(__SSE2__)
 // Whether any byte of w is '"', '\\' or below 0x20 (SWAR: a zero byte in w ^ pattern, or a byte
 // that borrows when 0x20 is subtracted).
 inline bool may_stop_string(std::uint64_t w) {
@@ -42,6 +46,7 @@ inline bool may_stop_string(std::uint64_t w) {
   return has_zero(w ^ (ones * '"')) || has_zero(w ^ (ones * '\\')) ||
          ((w - ones * 0x20) & ~w & highs);
 }
+#endif
 
 constexpr std::array<bool, 256> kNumberChar = [] {
   std::array<bool, 256> t{};
@@ -66,6 +71,118 @@ void append_utf8(std::string& out, std::uint32_t cp) {
     out += static_cast<char>(0x80 | (cp & 0x3F));
   }
 }
+
+#if defined(__SSE2__)
+// Bit i set where p[i] (0 <= i < 16) equals c.
+inline unsigned eq16(__m128i v, char c) {
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
+}
+// Bit i set where p[i] is '"', '\\' or a control character (below 0x20).
+inline unsigned string_stops16(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+  return eq16(v, '"') | eq16(v, '\\') | static_cast<unsigned>(_mm_movemask_epi8(ctl));
+}
+// Bit i set where p[i] is not JSON whitespace.
+inline unsigned non_ws16(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return ~(eq16(v, ' ') | eq16(v, '\n') | eq16(v, '\r') | eq16(v, '\t')) & 0xffffu;
+}
+#endif
+
+// What the element scan of take_elements needs between calls: inside a string, after a
+// backslash, the nesting depth below the array.
+struct ScanState {
+  bool in_string = false, escaped = false;
+  int depth = 0;
+};
+
+// One byte of the element scan outside the block path; true when it ends the run (a ',' or the
+// closer at depth 0, at or after `from`).
+inline bool scan_byte(char c, std::size_t i, std::size_t from, ScanState& st) {
+  if (st.in_string) {
+    if (st.escaped)
+      st.escaped = false;
+    else if (c == '\\')
+      st.escaped = true;
+    else if (c == '"')
+      st.in_string = false;
+    return false;
+  }
+  switch (c) {
+    case '"':
+      st.in_string = true;
+      return false;
+    case '{':
+    case '[':
+      ++st.depth;
+      return false;
+    case '}':
+    case ']':
+      if (st.depth == 0) return true;  // the array's own ']' (or a stray closer: the parser says)
+      --st.depth;
+      return false;
+    case ',':
+      return st.depth == 0 && i >= from;
+    default:
+      return false;
+  }
+}
+
+// Scans p[0, n) for the first ',' or ']' at depth 0 outside strings, at or after `from`;
+// returns its index or n. Tracks strings, escapes and nesting in st across calls.
+std::size_t scan_elements(const char* p, std::size_t n, std::size_t from, ScanState& st) {
+  std::size_t i = 0;
+  while (i < n) {
+#if defined(__SSE2__)
+    // A 16-byte block without backslashes: strings from the quotes' prefix XOR, then only the
+    // brackets and commas outside them.
+    if (i + 16 <= n && !st.escaped) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      if (!eq16(v, '\\')) {
+        unsigned in_str = eq16(v, '"');
+        in_str ^= in_str << 1;
+        in_str ^= in_str << 2;
+        in_str ^= in_str << 4;
+        in_str ^= in_str << 8;
+        in_str = (in_str ^ (st.in_string ? 0xffffu : 0u)) & 0xffffu;
+        const unsigned outside = ~in_str & 0xffffu;
+        const unsigned open = (eq16(v, '{') | eq16(v, '[')) & outside;
+        const unsigned close = (eq16(v, '}') | eq16(v, ']')) & outside;
+        const unsigned comma = eq16(v, ',') & outside;
+        st.in_string = (in_str >> 15) & 1u;
+        if (!close && !(comma && st.depth == 0 && i + 16 > from)) {
+          st.depth += __builtin_popcount(open);
+          i += 16;
+          continue;
+        }
+        // Walk this block's brackets and commas in order.
+        for (unsigned m = open | close | comma; m; m &= m - 1) {
+          const unsigned j = static_cast<unsigned>(__builtin_ctz(m));
+          const unsigned bit = 1u << j;
+          if (open & bit) {
+            ++st.depth;
+          } else if (close & bit) {
+            if (st.depth == 0) return i + j;
+            --st.depth;
+          } else if (st.depth == 0 && i + j >= from) {
+            return i + j;
+          }
+        }
+        i += 16;
+        continue;
+      }
+    }
+    // A block with a backslash, or the last bytes: one at a time.
+    const std::size_t end = std::min(n, (i + 16) & ~std::size_t{15});
+#else
+    const std::size_t end = n;
+#endif
+    for (; i < end; ++i)
+      if (scan_byte(p[i], i, from, st)) return i;
+  }
+  return n;
+}
 }  // namespace
 
 // Chunks inflated ahead of the parser. The consumer owns the chunk it parses (buf_); the
@@ -74,9 +191,9 @@ struct JsonStream::Reader {
   struct Chunk {
     std::unique_ptr<char[]> data;  // kChunk bytes, left uninitialised (no page is touched early)
     std::size_t n = 0;
-    std::string error;  // zlib's complaint; the consumer turns it into an InputError
+    std::string error;  // the inflater's complaint; the consumer turns it into an InputError
   };
-  gzFile gz = nullptr;
+  std::unique_ptr<ByteSource> src;
   std::mutex mu;
   std::condition_variable cv;
   std::deque<Chunk> ready, free;
@@ -95,21 +212,11 @@ struct JsonStream::Reader {
       }
       c.n = 0;
       bool end = false;
-      // Fill the chunk completely: gzread returns at most what one inflate call produced.
+      // Fill the chunk completely: one read may return less.
       while (c.n < kChunk) {
-        const int got = gzread(gz, c.data.get() + c.n, static_cast<unsigned>(kChunk - c.n));
-        if (got < 0) {
-          int err = 0;
-          const char* msg = gzerror(gz, &err);
-          c.error = std::string("bad gzip data (") + (msg ? msg : "unknown zlib error") + ")";
-          end = true;
-          break;
-        }
-        if (got == 0) {
-          int err = 0;
-          gzerror(gz, &err);
-          if (err != Z_OK && err != Z_STREAM_END)
-            c.error = "bad gzip data (truncated or corrupt stream)";
+        const long got = src->read(c.data.get() + c.n, kChunk - c.n);
+        if (got <= 0) {
+          if (got < 0) c.error = src->error();
           end = true;
           break;
         }
@@ -134,24 +241,24 @@ struct JsonStream::Reader {
   }
 };
 
+JsonStream::JsonStream(const std::string& path, std::string_view text, std::uint64_t offset)
+    : path_(path), buf_(text.data()), len_(text.size()), consumed_(offset) {}
+
 JsonStream::JsonStream(const std::string& path) : path_(path), reader_(new Reader) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw InputError(path + ": cannot open (" + std::strerror(errno) + ")");
-  gzbuffer(f, 256 * 1024);
-  reader_->gz = f;
+  reader_->src = std::make_unique<ByteSource>(path);
   for (int i = 0; i < kChunks; ++i)
     reader_->free.push_back({std::unique_ptr<char[]>(new char[kChunk]), 0, {}});
   reader_->thread = std::thread([r = reader_.get()] { r->run(); });
 }
 
 JsonStream::~JsonStream() {
+  if (!reader_) return;  // text in memory
   {
     std::lock_guard lock(reader_->mu);
     reader_->stop = true;
   }
   reader_->cv.notify_all();
   reader_->thread.join();
-  gzclose(reader_->gz);
 }
 
 void JsonStream::fail(const std::string& what) const {
@@ -171,7 +278,14 @@ void JsonStream::more_failed(char closer, char got) const {
 }
 
 bool JsonStream::fill() {
-  if (eof_) return false;
+  if (eof_ || !reader_) {
+    if (!reader_ && !eof_) {  // text in memory: its end is the end
+      consumed_ += len_;
+      pos_ = len_ = 0;
+      eof_ = true;
+    }
+    return false;
+  }
   consumed_ += len_;
   pos_ = 0;
   len_ = 0;
@@ -181,7 +295,7 @@ bool JsonStream::fill() {
     // The chunk before stays alive one more chunk, so a view handed out just before this
     // refill (a key, then ':' and the value's first byte in the next chunk) stays valid.
     if (prev_) reader_->free.push_back({std::move(prev_), 0, {}});
-    prev_ = std::move(buf_);
+    prev_ = std::move(cur_);
     reader_->cv.notify_all();
     reader_->cv.wait(lock, [&] { return !reader_->ready.empty() || reader_->done; });
     if (reader_->ready.empty()) {
@@ -191,7 +305,8 @@ bool JsonStream::fill() {
     c = std::move(reader_->ready.front());
     reader_->ready.pop_front();
   }
-  buf_ = std::move(c.data);
+  cur_ = std::move(c.data);
+  buf_ = cur_.get();
   len_ = c.n;
   if (!c.error.empty()) {
     eof_ = true;
@@ -216,8 +331,32 @@ void JsonStream::skip_ws() {
   }
 }
 
+void JsonStream::skip_ws_run() {
+#if defined(__SSE2__)
+  while (pos_ + 16 <= len_) {
+    const unsigned m = non_ws16(buf_ + pos_);
+    if (m) {
+      pos_ += static_cast<unsigned>(__builtin_ctz(m));
+      return;
+    }
+    pos_ += 16;
+  }
+#endif
+  while (pos_ < len_ && is_ws(buf_[pos_])) ++pos_;
+}
+
 void JsonStream::scan_string_run() {
-  const char* p = buf_.get();
+  const char* p = buf_;
+#if defined(__SSE2__)
+  while (pos_ + 16 <= len_) {
+    const unsigned m = string_stops16(p + pos_);
+    if (m) {
+      pos_ += static_cast<unsigned>(__builtin_ctz(m));
+      return;
+    }
+    pos_ += 16;
+  }
+#else
   // Eight bytes at a time while none of them can end the run (kernel names are long).
   while (pos_ + 8 <= len_) {
     std::uint64_t w;
@@ -225,6 +364,7 @@ void JsonStream::scan_string_run() {
     if (may_stop_string(w)) break;
     pos_ += 8;
   }
+#endif
   while (pos_ < len_ && !kStringStop[static_cast<unsigned char>(p[pos_])]) ++pos_;
 }
 
@@ -234,7 +374,7 @@ void JsonStream::raw_string(std::string* out) {
     if (pos_ == len_ && !fill()) fail("unexpected end of file inside a string (truncated?)");
     // Fast path: copy the run up to a quote, backslash or control character.
     const std::size_t start = pos_;
-    const char* p = buf_.get();
+    const char* p = buf_;
     scan_string_run();
     if (out) out->append(p + start, pos_ - start);
     if (pos_ == len_) continue;
@@ -305,7 +445,7 @@ void JsonStream::raw_string(std::string* out) {
 std::string_view JsonStream::read_string_view(std::string& scratch) {
   expect('"');
   const std::size_t start = pos_;
-  const char* p = buf_.get();
+  const char* p = buf_;
   scan_string_run();
   if (pos_ < len_ && p[pos_] == '"') {
     ++pos_;
@@ -324,7 +464,7 @@ std::string_view JsonStream::read_number_view(std::string& scratch) {
     return scratch;
   }
   const std::size_t start = pos_;
-  const char* p = buf_.get();
+  const char* p = buf_;
   while (pos_ < len_ && kNumberChar[static_cast<unsigned char>(p[pos_])]) ++pos_;
   if (pos_ < len_) return {p + start, pos_ - start};
   pos_ = start;
@@ -349,7 +489,7 @@ void JsonStream::read_number_text(std::string& out) {
     if (pos_ == len_ && !fill()) return;
     const std::size_t start = pos_;
     while (pos_ < len_ && kNumberChar[static_cast<unsigned char>(buf_[pos_])]) ++pos_;
-    out.append(buf_.get() + start, pos_ - start);
+    out.append(buf_ + start, pos_ - start);
     if (pos_ < len_) return;
   }
 }
@@ -433,6 +573,27 @@ void JsonStream::raw_value(std::string* out, int depth) {
       }
       fail(std::string("unexpected character '") + c + "'");
     }
+  }
+}
+
+JsonStream::Take JsonStream::take_elements(std::string& out, std::uint64_t& offset,
+                                           std::size_t target) {
+  out.clear();
+  if (peek() == ']') return Take::kNone;
+  offset = this->offset();
+  ScanState st;
+  for (;;) {
+    const std::size_t want = out.size() < target ? target - out.size() : 0;
+    const std::size_t at = scan_elements(buf_ + pos_, len_ - pos_, want, st);
+    out.append(buf_ + pos_, at);
+    pos_ += at;
+    if (pos_ < len_) {
+      if (buf_[pos_] != ',') return Take::kLast;  // ']' (or a stray closer) stays for the caller
+      ++pos_;
+      return Take::kMore;
+    }
+    if (!fill())
+      return Take::kLast;  // the end of the input: the element parser says what is missing
   }
 }
 

@@ -1,6 +1,6 @@
 // A pull parser over a (possibly gzip-compressed) JSON file that never holds the whole document:
-// a background thread reads and inflates 4 MiB chunks through zlib (gzread passes plain files
-// through unchanged) while the caller parses the previous one, so decompression and parsing
+// a background thread reads and inflates 2 MiB chunks (ByteSource: gzip or plain) while the caller
+// parses the previous one, so decompression and parsing
 // overlap. Trace readers walk the top level and the event array with it and keep only what they
 // need. Errors are InputError naming the file and the byte offset in the uncompressed JSON.
 #pragma once
@@ -15,18 +15,21 @@ namespace goodput::traceio {
 class JsonStream {
  public:
   explicit JsonStream(const std::string& path);
+  // Over text in memory (not copied; it must outlive the stream) that began at byte `offset` of
+  // the file at `path`: errors name that file and the offset in it.
+  JsonStream(const std::string& path, std::string_view text, std::uint64_t offset);
   ~JsonStream();
   JsonStream(const JsonStream&) = delete;
   JsonStream& operator=(const JsonStream&) = delete;
 
   // Next non-space byte without consuming it; '\0' at the end of the input.
   char peek() {
-    // Whitespace runs are short (a space, or a newline and indentation): skipped inline.
+    // One space is skipped inline; a longer run (a newline and indentation) 16 bytes at a time.
     while (pos_ < len_) {
       const char c = buf_[pos_];
       if (static_cast<unsigned char>(c) > ' ') return c;
       if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return c;
-      ++pos_;
+      if (++pos_ < len_ && static_cast<unsigned char>(buf_[pos_]) <= ' ') skip_ws_run();
     }
     skip_ws();  // the chunk ended: refill
     return pos_ < len_ ? buf_[pos_] : '\0';
@@ -74,6 +77,15 @@ class JsonStream {
   void read_raw(std::string& out);
   void skip_value();
 
+  // Parallel parsing of a long array: just after its '[' or a ',' between its elements, copies
+  // the text of the next elements into out, whole elements only, about `target` bytes of them
+  // (at least one element), and consumes the ',' after them. The array's closing ']' and what
+  // follows are left unread. `offset` gets the file offset of out[0]. The split is found by a
+  // structural scan (strings and nesting tracked), so any valid JSON splits between elements;
+  // invalid JSON still fails in the element parser, at its offset.
+  enum class Take { kNone, kMore, kLast };  // nothing (']' next); a ',' followed; it did not
+  Take take_elements(std::string& out, std::uint64_t& offset, std::size_t target);
+
   std::uint64_t offset() const { return consumed_ + pos_; }
   const std::string& path() const { return path_; }
   [[noreturn]] void fail(const std::string& what) const;
@@ -92,8 +104,11 @@ class JsonStream {
 
   std::string path_;
   std::unique_ptr<Reader> reader_;
-  std::unique_ptr<char[]> buf_;   // the chunk being parsed
-  std::unique_ptr<char[]> prev_;  // the one before, kept for views
+  void skip_ws_run();  // a whitespace run of any length, 16 bytes at a time
+
+  const char* buf_ = nullptr;     // the chunk being parsed (cur_, or text in memory)
+  std::unique_ptr<char[]> cur_;   // owns buf_ when streaming
+  std::unique_ptr<char[]> prev_;  // the chunk before, kept for views
   std::size_t pos_ = 0, len_ = 0;
   std::uint64_t consumed_ = 0;  // bytes before buf_
   bool eof_ = false;

@@ -7,18 +7,20 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
 
-#include <zlib.h>
-
 #include "harness/core/error.hpp"
+#include "profiler/trace/byte_source.hpp"
 #include "profiler/trace/json_stream.hpp"
 #include "profiler/trace/reader.hpp"
 
@@ -142,13 +144,23 @@ struct Args {
 
 class EventParser {
  public:
-  EventParser(JsonStream& js, RankTrace& out) : js_(js), out_(out) {}
+  // first_index: the number of events before the first one this parser sees (error messages).
+  EventParser(JsonStream& js, RankTrace& out, std::size_t first_index = 0)
+      : js_(js), out_(out), index_(first_index) {}
 
   void parse_events() {
     js_.expect('[');
     bool first = true;
     while (js_.more(']', first)) parse_event();
   }
+  // Text cut by JsonStream::take_elements: events separated by commas, up to the end.
+  void parse_segment() {
+    do {
+      parse_event();
+    } while (js_.accept(','));
+    if (!js_.at_end()) js_.fail(std::string("expected ',' or ']', found '") + js_.peek() + "'");
+  }
+  std::size_t index() const { return index_; }
 
  private:
   double number() {
@@ -476,6 +488,182 @@ class EventParser {
   std::size_t index_ = 0;
 };
 
+// Appends what a later stretch of the same file parsed into `part` (its own name, shape and NCCL
+// tables) to `out`. Parts merged in file order give exactly a serial parse's result, ids included:
+// each table lists its entries in order of first appearance.
+void append_part(RankTrace& out, RankTrace&& part) {
+  std::vector<NameId> names(part.names.size());
+  for (std::size_t i = 0; i < names.size(); ++i)
+    names[i] = out.names.intern(part.names[static_cast<NameId>(i)]);
+  std::vector<ShapeId> shapes(part.shapes.size(), 0);
+  for (std::size_t i = 1; i < shapes.size(); ++i)
+    shapes[i] = out.shapes.intern(part.shapes[static_cast<ShapeId>(i)]);
+  const auto nccl_base = static_cast<std::int32_t>(out.nccl_args.size());
+  for (auto& n : part.nccl_args) out.nccl_args.push_back(std::move(n));
+  for (auto& g : part.gpu) {
+    g.name = names[g.name];
+    if (g.nccl >= 0) g.nccl += nccl_base;
+    out.gpu.push_back(g);
+  }
+  for (auto& o : part.ops) {
+    o.name = names[o.name];
+    o.shapes = shapes[o.shapes];
+    out.ops.push_back(o);
+  }
+  for (auto& r : part.runtime) {
+    r.name = names[r.name];
+    out.runtime.push_back(r);
+  }
+  for (auto& a : part.gpu_annotations) {
+    a.name = names[a.name];
+    out.gpu_annotations.push_back(a);
+  }
+  for (auto& c : part.counter_ranges) {
+    c.name = names[c.name];
+    out.counter_ranges.push_back(std::move(c));
+  }
+  out.flow_events += part.flow_events;
+  out.skipped_events += part.skipped_events;
+}
+
+// The "traceEvents" array, parsed in parallel: this thread cuts it into runs of whole events
+// (JsonStream::take_elements, a structural scan far cheaper than parsing) while a small pool
+// parses the runs, each into its own RankTrace, merged back in file order as they finish. Memory
+// stays bounded: at most kInFlight runs of text wait. An array that fits in one run is parsed
+// here, with no thread started. Errors come out as a serial parse would give them: the first in
+// the file, with the event's index in the whole array.
+class ParallelEvents {
+ public:
+  ParallelEvents(JsonStream& js, RankTrace& out) : js_(js), out_(out) {}
+  ~ParallelEvents() { stop(); }
+
+  void parse() {
+    js_.expect('[');
+    bool after_comma = false;
+    for (;;) {
+      auto seg = std::make_unique<Segment>();
+      const auto took = js_.take_elements(seg->text, seg->offset, kSegmentBytes);
+      if (took == JsonStream::Take::kNone) {
+        if (after_comma) js_.fail("expected an event object after ',', found ']'");
+        break;
+      }
+      if (took == JsonStream::Take::kLast && !started_ && queue_.empty()) {
+        serial(*seg);  // the whole array in one run
+        break;
+      }
+      push(std::move(seg));
+      if (took == JsonStream::Take::kLast) break;
+      after_comma = true;
+      merge_finished(kInFlight - 1);
+    }
+    merge_finished(0);
+    stop();
+    bool first = false;
+    if (js_.more(']', first)) js_.fail("expected ']'");  // not reached: more() throws first
+  }
+
+ private:
+  static constexpr std::size_t kSegmentBytes = 512 << 10;
+  static constexpr std::size_t kInFlight = 8;
+
+  struct Segment {
+    std::string text;
+    std::uint64_t offset = 0;
+    RankTrace part;
+    std::size_t events = 0;
+    std::exception_ptr error;
+    bool done = false;
+  };
+
+  void parse_into(Segment& s, std::size_t first_index) {
+    JsonStream in(js_.path(), s.text, s.offset);
+    EventParser p(in, s.part, first_index);
+    p.parse_segment();
+    s.events = p.index() - first_index;
+  }
+
+  void serial(Segment& s) {
+    parse_into(s, events_);
+    events_ += s.events;
+    append_part(out_, std::move(s.part));
+  }
+
+  void push(std::unique_ptr<Segment> s) {
+    std::unique_lock lock(mu_);
+    queue_.push_back(std::move(s));
+    if (!started_) {
+      started_ = true;
+      const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+      for (unsigned i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
+    }
+    cv_.notify_all();
+  }
+
+  void work() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || next_ < queue_.size(); });
+      if (stop_) return;
+      Segment& s = *queue_[next_++];
+      lock.unlock();
+      try {
+        parse_into(s, 0);
+      } catch (...) {
+        s.error = std::current_exception();
+      }
+      lock.lock();
+      s.done = true;
+      cv_.notify_all();
+    }
+  }
+
+  // Merges the finished runs at the front, in order, waiting for them while more than `keep`
+  // runs are queued.
+  void merge_finished(std::size_t keep) {
+    for (;;) {
+      std::unique_ptr<Segment> s;
+      {
+        std::unique_lock lock(mu_);
+        if (queue_.size() > keep) cv_.wait(lock, [&] { return queue_.front()->done; });
+        if (queue_.empty() || !queue_.front()->done) return;
+        s = std::move(queue_.front());
+        queue_.pop_front();
+        --next_;
+        cv_.notify_all();
+      }
+      if (s->error) {
+        // Parse it again here, numbered from the events before it, for the exact message.
+        stop();
+        s->part = RankTrace{};
+        serial(*s);
+        std::rethrow_exception(s->error);  // not reached unless the two parses disagree
+      }
+      events_ += s->events;
+      append_part(out_, std::move(s->part));
+    }
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+  }
+
+  JsonStream& js_;
+  RankTrace& out_;
+  std::size_t events_ = 0;  // events merged so far
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Segment>> queue_;  // in file order; [0, next_) taken by workers
+  std::size_t next_ = 0;
+  bool started_ = false, stop_ = false;
+  std::vector<std::thread> workers_;
+};
+
 // Metadata fields read defensively: a field of the wrong type (or a number out of range) counts as
 // absent, never as an exception from deep inside the JSON library.
 std::string str_field(const nlohmann::json& j, const char* key) {
@@ -553,10 +741,9 @@ RankTrace read_kineto(const std::string& path) {
   out.path = path;
   out.format = "kineto";
   JsonStream js(path);
-  EventParser events(js, out);
   const char top = js.peek();
   if (top == '[') {
-    events.parse_events();  // bare Chrome-trace array form
+    ParallelEvents(js, out).parse();  // bare Chrome-trace array form
   } else if (top == '{') {
     js.expect('{');
     bool first = true;
@@ -566,7 +753,7 @@ RankTrace read_kineto(const std::string& path) {
       js.read_string(key);
       js.expect(':');
       if (key == "traceEvents"sv) {
-        events.parse_events();
+        ParallelEvents(js, out).parse();
         saw_events = true;
       } else if (key == "deviceProperties"sv) {
         parse_devices(small_json(js, "deviceProperties"), out);
@@ -615,12 +802,19 @@ void register_format(TraceFormat f) {
 namespace {
 // The first bytes of the uncompressed file, read directly (the full parse comes after).
 std::string read_head(const std::string& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) return {};
   std::string head(4096, '\0');
-  const int n = gzread(f, head.data(), static_cast<unsigned>(head.size()));
-  gzclose(f);
-  head.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  std::size_t n = 0;
+  try {
+    ByteSource src(path);
+    while (n < head.size()) {
+      const long got = src.read(head.data() + n, head.size() - n);
+      if (got <= 0) break;
+      n += static_cast<std::size_t>(got);
+    }
+  } catch (const InputError&) {
+    return {};
+  }
+  head.resize(n);
   const auto b = head.find_first_not_of(" \t\r\n");
   return b == std::string::npos ? std::string() : head.substr(b);
 }

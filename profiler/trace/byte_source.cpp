@@ -1,0 +1,245 @@
+#include "profiler/trace/byte_source.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#ifdef GOODPUT_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#else
+#include <zlib.h>
+#endif
+
+#include "harness/core/error.hpp"
+
+namespace goodput::traceio {
+namespace {
+constexpr std::size_t kInput = 256 << 10;  // compressed bytes read per system call
+
+bool gzip_magic(const unsigned char* p, std::size_t n) {
+  return n >= 2 && p[0] == 0x1f && p[1] == 0x8b;
+}
+
+#ifdef GOODPUT_HAVE_ISAL
+const char* isal_error(int r) {
+  switch (r) {
+    case ISAL_INVALID_BLOCK:
+      return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL:
+      return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK:
+      return "invalid back-reference distance";
+    case ISAL_INVALID_WRAPPER:
+      return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD:
+      return "unsupported compression method";
+    case ISAL_INCORRECT_CHECKSUM:
+      return "CRC-32 mismatch: the data is corrupt";
+    default:
+      return "inflate error";
+  }
+}
+#endif
+}  // namespace
+
+struct ByteSource::Impl {
+  int fd = -1;
+  bool gzip = false;
+  bool in_eof = false;  // the file has no more bytes
+  bool done = false;    // no more output
+  std::string pending;  // an error to report after the bytes before it
+  std::unique_ptr<unsigned char[]> in{new unsigned char[kInput]};
+  // Input window [in_pos, in_len) of `in`.
+  std::size_t in_pos = 0, in_len = 0;
+#ifdef GOODPUT_HAVE_ISAL
+  inflate_state st{};
+#else
+  z_stream zs{};
+  bool zs_open = false;
+#endif
+
+  ~Impl() {
+#ifndef GOODPUT_HAVE_ISAL
+    if (zs_open) inflateEnd(&zs);
+#endif
+    if (fd >= 0) ::close(fd);
+  }
+
+  // Read more of the file behind the unread input, keeping that input (moved to the front).
+  // False on a read error (pending says why).
+  bool refill() {
+    if (in_pos > 0) {
+      std::memmove(in.get(), in.get() + in_pos, in_len - in_pos);
+      in_len -= in_pos;
+      in_pos = 0;
+    }
+    while (in_len < kInput) {
+      const ssize_t got = ::read(fd, in.get() + in_len, kInput - in_len);
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        pending = std::string("read error (") + std::strerror(errno) + ")";
+        return false;
+      }
+      if (got == 0) {
+        in_eof = true;
+        break;
+      }
+      in_len += static_cast<std::size_t>(got);
+      break;  // one system call per refill: the inflater is waiting
+    }
+    return true;
+  }
+
+  std::size_t avail() const {
+    return in_len - in_pos;
+  }
+
+  // After a member's end: another gzip member follows (as `cat a.gz b.gz` makes), or the file
+  // ends. Bytes after the last member that do not start a member are ignored, as gzip does.
+  bool next_member() {
+    while (avail() < 2 && !in_eof)
+      if (!refill()) return false;
+    if (!gzip_magic(in.get() + in_pos, avail())) {
+      done = true;
+      return false;
+    }
+    return true;
+  }
+
+  // Inflate into out[0, n); returns the bytes produced (an error or the end leaves pending/done).
+  std::size_t inflate(unsigned char* out, std::size_t n);
+};
+
+#ifdef GOODPUT_HAVE_ISAL
+std::size_t ByteSource::Impl::inflate(unsigned char* out, std::size_t n) {
+  std::size_t produced = 0;
+  while (produced < n && !done && pending.empty()) {
+    if (avail() == 0 && !in_eof && !refill()) break;
+    st.next_in = in.get() + in_pos;
+    st.avail_in = static_cast<std::uint32_t>(avail());
+    st.next_out = out + produced;
+    st.avail_out = static_cast<std::uint32_t>(std::min<std::size_t>(n - produced, UINT32_MAX));
+    const std::uint32_t in_before = st.avail_in, out_before = st.avail_out;
+    const int r = isal_inflate(&st);
+    in_pos += in_before - st.avail_in;
+    produced += out_before - st.avail_out;
+    if (r < 0) {
+      pending = std::string("bad gzip data (") + isal_error(r) + ")";
+      break;
+    }
+    if (st.block_state == ISAL_BLOCK_FINISH) {
+      if (!next_member()) break;
+      isal_inflate_reset(&st);
+      st.crc_flag = ISAL_GZIP;
+      continue;
+    }
+    const bool progress = st.avail_in != in_before || st.avail_out != out_before;
+    if (progress) continue;
+    if (in_eof) {
+      pending = "bad gzip data (truncated or corrupt stream)";
+    } else if (!refill()) {
+      break;
+    }
+  }
+  return produced;
+}
+#else
+std::size_t ByteSource::Impl::inflate(unsigned char* out, std::size_t n) {
+  std::size_t produced = 0;
+  while (produced < n && !done && pending.empty()) {
+    if (avail() == 0 && !in_eof && !refill()) break;
+    zs.next_in = in.get() + in_pos;
+    zs.avail_in = static_cast<uInt>(avail());
+    zs.next_out = out + produced;
+    zs.avail_out = static_cast<uInt>(std::min<std::size_t>(n - produced, UINT_MAX));
+    const uInt in_before = zs.avail_in, out_before = zs.avail_out;
+    const int r = ::inflate(&zs, Z_NO_FLUSH);
+    in_pos += in_before - zs.avail_in;
+    produced += out_before - zs.avail_out;
+    if (r == Z_STREAM_END) {
+      if (!next_member()) break;
+      inflateReset(&zs);
+      continue;
+    }
+    if (r != Z_OK && r != Z_BUF_ERROR) {
+      pending = std::string("bad gzip data (") + (zs.msg ? zs.msg : "inflate error") + ")";
+      break;
+    }
+    const bool progress = zs.avail_in != in_before || zs.avail_out != out_before;
+    if (progress) continue;
+    if (in_eof) {
+      pending = "bad gzip data (truncated or corrupt stream)";
+    } else if (!refill()) {
+      break;
+    }
+  }
+  return produced;
+}
+#endif
+
+ByteSource::ByteSource(const std::string& path) : impl_(new Impl) {
+  impl_->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (impl_->fd < 0) throw InputError(path + ": cannot open (" + std::strerror(errno) + ")");
+#ifdef POSIX_FADV_SEQUENTIAL
+  ::posix_fadvise(impl_->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+  // The first bytes say gzip or plain.
+  while (impl_->avail() < 2 && !impl_->in_eof)
+    if (!impl_->refill()) break;
+  impl_->gzip = gzip_magic(impl_->in.get(), impl_->avail());
+  if (!impl_->gzip) return;
+#ifdef GOODPUT_HAVE_ISAL
+  isal_inflate_init(&impl_->st);
+  impl_->st.crc_flag = ISAL_GZIP;
+#else
+  if (inflateInit2(&impl_->zs, 16 + MAX_WBITS) != Z_OK)
+    throw InputError(path + ": cannot start zlib's inflate");
+  impl_->zs_open = true;
+#endif
+}
+
+ByteSource::~ByteSource() = default;
+
+long ByteSource::read(char* out, std::size_t n) {
+  Impl& s = *impl_;
+  n = std::min<std::size_t>(n, LONG_MAX);
+  std::size_t got = 0;
+  if (s.gzip) {
+    got = s.inflate(reinterpret_cast<unsigned char*>(out), n);
+  } else {
+    // Plain: what is buffered, then straight from the file.
+    got = std::min(n, s.avail());
+    std::memcpy(out, s.in.get() + s.in_pos, got);
+    s.in_pos += got;
+    while (got < n && !s.in_eof) {
+      const ssize_t r = ::read(s.fd, out + got, n - got);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        s.pending = std::string("read error (") + std::strerror(errno) + ")";
+        break;
+      }
+      if (r == 0) s.in_eof = true;
+      got += static_cast<std::size_t>(r);
+    }
+  }
+  if (got > 0) return static_cast<long>(got);
+  if (!s.pending.empty()) {
+    error_ = s.pending;
+    return -1;
+  }
+  return 0;
+}
+
+const char* ByteSource::inflater() {
+#ifdef GOODPUT_HAVE_ISAL
+  return "isa-l";
+#else
+  return "zlib";
+#endif
+}
+
+}  // namespace goodput::traceio
