@@ -271,5 +271,33 @@ TEST(KinetoReader, RealTrace2021Format) {
   EXPECT_TRUE(t.devices.empty());
 }
 
+TEST(KinetoReader, ParallelRunsKeepSerialErrorsAndOrder) {
+  // Several runs of whole events (the reader cuts ~512 KiB runs): an error deep in the array
+  // names the event's index in the whole array and its byte, as a serial parse would.
+  std::string text = "{\"traceEvents\": [";
+  const int n = 40000, bad = 31234;
+  std::size_t bad_at = 0;
+  for (int i = 0; i < n; ++i) {
+    if (i) text += ",\n";
+    if (i == bad) bad_at = text.size();
+    text += "{\"ph\": \"X\", \"cat\": \"kernel\", \"name\": \"k{[,\\\\\", \"ts\": " +
+            std::to_string(i) + ", \"dur\": " + (i == bad ? "-1" : "1") +
+            ", \"args\": {\"grid\": [1, 1, 1], \"x\": {\"y\": [{}, []]}}}";
+  }
+  text += "]}";
+  ASSERT_GT(text.size(), 2u << 20);
+  for (bool gz : {false, true}) {
+    const std::string e = error_of(text, gz);
+    EXPECT_NE(e.find("event #" + std::to_string(bad) + " "), std::string::npos) << e;
+    // The event begins after its comma: at the newline before its brace.
+    EXPECT_NE(e.find("byte " + std::to_string(bad_at - 1) + ":"), std::string::npos) << e;
+  }
+  text.replace(text.find("\"dur\": -1"), 9, "\"dur\": 2");
+  const auto t = read_trace(write_temp(text));
+  ASSERT_EQ(t.gpu.size(), static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) ASSERT_EQ(t.gpu[static_cast<std::size_t>(i)].ts, i * 1000ll) << i;
+  EXPECT_EQ(t.names[t.gpu[0].name], "k{[,\\");
+}
+
 }  // namespace
 }  // namespace goodput::traceio
