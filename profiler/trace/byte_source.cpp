@@ -112,65 +112,76 @@ struct ByteSource::Impl {
 
   // Inflate into out[0, n); returns the bytes produced (an error or the end leaves pending/done).
   std::size_t inflate(unsigned char* out, std::size_t n);
+
+  // One call of the library's inflate on the unread input: bytes consumed and produced, and
+  // whether a gzip member ended or the data is bad (pending then says why).
+  struct Step {
+    std::size_t consumed, produced;
+    enum { kOk, kMemberEnd, kError } status;
+  };
+  Step step(unsigned char* out, std::size_t n);
+  void next_member_reset();  // ready the inflater for the member that follows
 };
 
 #ifdef GOODPUT_HAVE_ISAL
-std::size_t ByteSource::Impl::inflate(unsigned char* out, std::size_t n) {
-  std::size_t produced = 0;
-  while (produced < n && !done && pending.empty()) {
-    if (avail() == 0 && !in_eof && !refill()) break;
-    st.next_in = in.get() + in_pos;
-    st.avail_in = static_cast<std::uint32_t>(avail());
-    st.next_out = out + produced;
-    st.avail_out = static_cast<std::uint32_t>(std::min<std::size_t>(n - produced, UINT32_MAX));
-    const std::uint32_t in_before = st.avail_in, out_before = st.avail_out;
-    const int r = isal_inflate(&st);
-    in_pos += in_before - st.avail_in;
-    produced += out_before - st.avail_out;
-    if (r < 0) {
-      pending = std::string("bad gzip data (") + isal_error(r) + ")";
-      break;
-    }
-    if (st.block_state == ISAL_BLOCK_FINISH) {
-      if (!next_member()) break;
-      isal_inflate_reset(&st);
-      st.crc_flag = ISAL_GZIP;
-      continue;
-    }
-    const bool progress = st.avail_in != in_before || st.avail_out != out_before;
-    if (progress) continue;
-    if (in_eof) {
-      pending = "bad gzip data (truncated or corrupt stream)";
-    } else if (!refill()) {
-      break;
-    }
+ByteSource::Impl::Step ByteSource::Impl::step(unsigned char* out, std::size_t n) {
+  st.next_in = in.get() + in_pos;
+  st.avail_in = static_cast<std::uint32_t>(avail());
+  st.next_out = out;
+  st.avail_out = static_cast<std::uint32_t>(std::min<std::size_t>(n, UINT32_MAX));
+  const std::uint32_t in_before = st.avail_in, out_before = st.avail_out;
+  const int r = isal_inflate(&st);
+  Step s{in_before - st.avail_in, out_before - st.avail_out, Step::kOk};
+  if (r < 0) {
+    pending = std::string("bad gzip data (") + isal_error(r) + ")";
+    s.status = Step::kError;
+  } else if (st.block_state == ISAL_BLOCK_FINISH) {
+    s.status = Step::kMemberEnd;
   }
-  return produced;
+  return s;
+}
+
+void ByteSource::Impl::next_member_reset() {
+  isal_inflate_reset(&st);
+  st.crc_flag = ISAL_GZIP;
 }
 #else
+ByteSource::Impl::Step ByteSource::Impl::step(unsigned char* out, std::size_t n) {
+  zs.next_in = in.get() + in_pos;
+  zs.avail_in = static_cast<uInt>(avail());
+  zs.next_out = out;
+  zs.avail_out = static_cast<uInt>(std::min<std::size_t>(n, UINT_MAX));
+  const uInt in_before = zs.avail_in, out_before = zs.avail_out;
+  const int r = ::inflate(&zs, Z_NO_FLUSH);
+  Step s{in_before - zs.avail_in, out_before - zs.avail_out, Step::kOk};
+  if (r == Z_STREAM_END) {
+    s.status = Step::kMemberEnd;
+  } else if (r != Z_OK && r != Z_BUF_ERROR) {
+    pending = std::string("bad gzip data (") + (zs.msg ? zs.msg : "inflate error") + ")";
+    s.status = Step::kError;
+  }
+  return s;
+}
+
+void ByteSource::Impl::next_member_reset() {
+  inflateReset(&zs);
+}
+#endif
+
 std::size_t ByteSource::Impl::inflate(unsigned char* out, std::size_t n) {
   std::size_t produced = 0;
   while (produced < n && !done && pending.empty()) {
     if (avail() == 0 && !in_eof && !refill()) break;
-    zs.next_in = in.get() + in_pos;
-    zs.avail_in = static_cast<uInt>(avail());
-    zs.next_out = out + produced;
-    zs.avail_out = static_cast<uInt>(std::min<std::size_t>(n - produced, UINT_MAX));
-    const uInt in_before = zs.avail_in, out_before = zs.avail_out;
-    const int r = ::inflate(&zs, Z_NO_FLUSH);
-    in_pos += in_before - zs.avail_in;
-    produced += out_before - zs.avail_out;
-    if (r == Z_STREAM_END) {
+    const Step s = step(out + produced, n - produced);
+    in_pos += s.consumed;
+    produced += s.produced;
+    if (s.status == Step::kError) break;
+    if (s.status == Step::kMemberEnd) {
       if (!next_member()) break;
-      inflateReset(&zs);
+      next_member_reset();
       continue;
     }
-    if (r != Z_OK && r != Z_BUF_ERROR) {
-      pending = std::string("bad gzip data (") + (zs.msg ? zs.msg : "inflate error") + ")";
-      break;
-    }
-    const bool progress = zs.avail_in != in_before || zs.avail_out != out_before;
-    if (progress) continue;
+    if (s.consumed || s.produced) continue;
     if (in_eof) {
       pending = "bad gzip data (truncated or corrupt stream)";
     } else if (!refill()) {
@@ -179,7 +190,6 @@ std::size_t ByteSource::Impl::inflate(unsigned char* out, std::size_t n) {
   }
   return produced;
 }
-#endif
 
 ByteSource::ByteSource(const std::string& path) : impl_(new Impl) {
   impl_->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

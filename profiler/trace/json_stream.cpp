@@ -278,15 +278,13 @@ void JsonStream::more_failed(char closer, char got) const {
 }
 
 bool JsonStream::fill() {
-  if (eof_ || !reader_) {
-    if (!reader_ && !eof_) {  // text in memory: its end is the end
-      consumed_ += len_;
-      pos_ = len_ = 0;
-      eof_ = true;
-    }
+  if (eof_) return false;
+  consumed_ += len_;
+  if (!reader_) {  // text in memory: its end is the end
+    pos_ = len_ = 0;
+    eof_ = true;
     return false;
   }
-  consumed_ += len_;
   pos_ = 0;
   len_ = 0;
   Reader::Chunk c;
@@ -331,16 +329,24 @@ void JsonStream::skip_ws() {
   }
 }
 
+#if defined(__SSE2__)
+// Advances pos over whole 16-byte blocks of buf[0, len) until one holds a byte that `stops` marks;
+// pos then points at that byte. True when it found one.
+template <class Stops>
+inline bool skip16(const char* buf, std::size_t& pos, std::size_t len, Stops stops) {
+  for (; pos + 16 <= len; pos += 16) {
+    if (const unsigned m = stops(buf + pos)) {
+      pos += static_cast<unsigned>(__builtin_ctz(m));
+      return true;
+    }
+  }
+  return false;
+}
+#endif
+
 void JsonStream::skip_ws_run() {
 #if defined(__SSE2__)
-  while (pos_ + 16 <= len_) {
-    const unsigned m = non_ws16(buf_ + pos_);
-    if (m) {
-      pos_ += static_cast<unsigned>(__builtin_ctz(m));
-      return;
-    }
-    pos_ += 16;
-  }
+  if (skip16(buf_, pos_, len_, non_ws16)) return;
 #endif
   while (pos_ < len_ && is_ws(buf_[pos_])) ++pos_;
 }
@@ -348,14 +354,7 @@ void JsonStream::skip_ws_run() {
 void JsonStream::scan_string_run() {
   const char* p = buf_;
 #if defined(__SSE2__)
-  while (pos_ + 16 <= len_) {
-    const unsigned m = string_stops16(p + pos_);
-    if (m) {
-      pos_ += static_cast<unsigned>(__builtin_ctz(m));
-      return;
-    }
-    pos_ += 16;
-  }
+  if (skip16(p, pos_, len_, string_stops16)) return;
 #else
   // Eight bytes at a time while none of them can end the run (kernel names are long).
   while (pos_ + 8 <= len_) {

@@ -148,11 +148,6 @@ class EventParser {
   EventParser(JsonStream& js, RankTrace& out, std::size_t first_index = 0)
       : js_(js), out_(out), index_(first_index) {}
 
-  void parse_events() {
-    js_.expect('[');
-    bool first = true;
-    while (js_.more(']', first)) parse_event();
-  }
   // Text cut by JsonStream::take_elements: events separated by commas, up to the end.
   void parse_segment() {
     do {
@@ -542,12 +537,16 @@ class ParallelEvents {
     bool after_comma = false;
     for (;;) {
       auto seg = std::make_unique<Segment>();
+      if (!spare_.empty()) {  // a merged run's buffer: no fresh allocation and page faults
+        seg->text = std::move(spare_.back());
+        spare_.pop_back();
+      }
       const auto took = js_.take_elements(seg->text, seg->offset, kSegmentBytes);
       if (took == JsonStream::Take::kNone) {
         if (after_comma) js_.fail("expected an event object after ',', found ']'");
         break;
       }
-      if (took == JsonStream::Take::kLast && !started_ && queue_.empty()) {
+      if (took == JsonStream::Take::kLast && !started_) {
         serial(*seg);  // the whole array in one run
         break;
       }
@@ -559,7 +558,7 @@ class ParallelEvents {
     merge_finished(0);
     stop();
     bool first = false;
-    if (js_.more(']', first)) js_.fail("expected ']'");  // not reached: more() throws first
+    js_.more(']', first);  // the ']', or the error naming what stands there instead
   }
 
  private:
@@ -640,6 +639,7 @@ class ParallelEvents {
       }
       events_ += s->events;
       append_part(out_, std::move(s->part));
+      spare_.push_back(std::move(s->text));
     }
   }
 
@@ -655,7 +655,8 @@ class ParallelEvents {
 
   JsonStream& js_;
   RankTrace& out_;
-  std::size_t events_ = 0;  // events merged so far
+  std::size_t events_ = 0;          // events merged so far
+  std::vector<std::string> spare_;  // text buffers of merged runs, for the next runs
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Segment>> queue_;  // in file order; [0, next_) taken by workers
