@@ -20,9 +20,9 @@ struct DeviceInfo {
   double sm_clock_mhz_current = 0;  // 0 when unknown
   double sm_clock_mhz_max = 0;
   double mem_clock_mhz_max = 0;
-  int driver_version = 0;   // cudaDriverGetVersion, e.g. 13000
+  int driver_version = 0;      // cudaDriverGetVersion, e.g. 13000
   std::string driver_release;  // NVML driver string, e.g. "580.65.06", "" when unknown
-  int runtime_version = 0;  // cudaRuntimeGetVersion
+  int runtime_version = 0;     // cudaRuntimeGetVersion
   std::size_t cublas_version = 0;
   int nccl_version = 0;
   bool ecc_enabled = false;

@@ -11,13 +11,19 @@ extern char** environ;
 namespace goodput {
 namespace {
 
-constexpr std::array<std::string_view, 10> kExact = {
-    "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "OMP_NUM_THREADS", "WORLD_SIZE", "RANK",
-    "LOCAL_RANK", "LOCAL_WORLD_SIZE", "PYTORCH_CUDA_ALLOC_CONF", "TORCH_NCCL_ASYNC_ERROR_HANDLING",
-    "NVIDIA_TF32_OVERRIDE"};
+constexpr std::array<std::string_view, 10> kExact = {"CUDA_VISIBLE_DEVICES",
+                                                     "CUDA_DEVICE_ORDER",
+                                                     "OMP_NUM_THREADS",
+                                                     "WORLD_SIZE",
+                                                     "RANK",
+                                                     "LOCAL_RANK",
+                                                     "LOCAL_WORLD_SIZE",
+                                                     "PYTORCH_CUDA_ALLOC_CONF",
+                                                     "TORCH_NCCL_ASYNC_ERROR_HANDLING",
+                                                     "NVIDIA_TF32_OVERRIDE"};
 constexpr std::array<std::string_view, 12> kPrefixes = {
-    "NCCL_",   "CUBLAS",       "CUDA_MODULE_", "CUDA_LAUNCH_", "CUDA_DEVICE_MAX_", "CUDNN_",
-    "NVTE_",   "OMPI_COMM_WORLD_", "SLURM_NTASKS", "SLURM_PROCID", "SLURM_LOCALID", "GOODPUT_"};
+    "NCCL_", "CUBLAS",           "CUDA_MODULE_", "CUDA_LAUNCH_", "CUDA_DEVICE_MAX_", "CUDNN_",
+    "NVTE_", "OMPI_COMM_WORLD_", "SLURM_NTASKS", "SLURM_PROCID", "SLURM_LOCALID",    "GOODPUT_"};
 
 std::string upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });

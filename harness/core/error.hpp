@@ -8,11 +8,11 @@ namespace goodput {
 // Documented exit codes (README "Exit codes").
 enum ExitCode : int {
   kExitOk = 0,
-  kExitCheckFailed = 1,  // a regression, a verification failure, wrong results
-  kExitUsage = 2,        // bad command line or bad input file
-  kExitNoGpu = 3,        // no usable GPU or driver
-  kExitRuntime = 4,      // CUDA/cuBLAS/NCCL/CUPTI or system failure
-  kExitInterrupted = 130 // SIGINT/SIGTERM; finished results were written
+  kExitCheckFailed = 1,   // a regression, a verification failure, wrong results
+  kExitUsage = 2,         // bad command line or bad input file
+  kExitNoGpu = 3,         // no usable GPU or driver
+  kExitRuntime = 4,       // CUDA/cuBLAS/NCCL/CUPTI or system failure
+  kExitInterrupted = 130  // SIGINT/SIGTERM; finished results were written
 };
 
 class Error : public std::runtime_error {

@@ -43,9 +43,12 @@ const std::vector<std::string>& peak_dtypes() {
 
 const char* to_string(SpecMatch m) {
   switch (m) {
-    case SpecMatch::kExact: return "exact";
-    case SpecMatch::kNameOnly: return "name_only";
-    case SpecMatch::kDerived: return "derived";
+    case SpecMatch::kExact:
+      return "exact";
+    case SpecMatch::kNameOnly:
+      return "name_only";
+    case SpecMatch::kDerived:
+      return "derived";
   }
   return "derived";
 }
@@ -102,7 +105,9 @@ SpecDb load_spec_db(const std::string& path) {
   return parse_spec_db(j, path);
 }
 
-SpecDb load_default_spec_db() { return load_spec_db(data_path("gpu_specs.json")); }
+SpecDb load_default_spec_db() {
+  return load_spec_db(data_path("gpu_specs.json"));
+}
 
 const GpuSpec* find_spec(const SpecDb& db, const std::string& device_name, int sms,
                          SpecMatch* how) {
@@ -171,15 +176,21 @@ DevicePeaks device_peaks(const SpecDb& db, const DeviceInfo& dev) {
 }
 
 nlohmann::json to_json(const DevicePeaks& p) {
-  auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+  auto opt = [](const std::optional<double>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json();
+  };
   nlohmann::json flops = nlohmann::json::object();
   for (const auto& e : p.flops)
     flops[e.dtype] = {{"datasheet", opt(e.datasheet)},
                       {"at_datasheet_clock", opt(e.at_datasheet_clock)},
                       {"at_max_clock", opt(e.at_max_clock)},
                       {"at_current_clock", opt(e.at_current_clock)}};
-  return {{"match", to_string(p.match)}, {"spec_name", p.spec_name}, {"note", p.note},
-          {"arch", p.arch},              {"unit", "flop/s"},         {"flops", flops},
+  return {{"match", to_string(p.match)},
+          {"spec_name", p.spec_name},
+          {"note", p.note},
+          {"arch", p.arch},
+          {"unit", "flop/s"},
+          {"flops", flops},
           {"hbm_bandwidth", opt(p.hbm_bandwidth)}};
 }
 

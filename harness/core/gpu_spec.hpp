@@ -16,23 +16,23 @@ namespace goodput {
 const std::vector<std::string>& peak_dtypes();
 
 struct ArchSpec {
-  std::string key;     // "sm_90"
-  std::string family;  // "Hopper"
+  std::string key;                                    // "sm_90"
+  std::string family;                                 // "Hopper"
   std::map<std::string, double> flop_per_clk_per_sm;  // dense, per data type
 };
 
 struct GpuSpec {
-  std::string name;                   // canonical, e.g. "H100 SXM5 80GB"
-  std::vector<std::string> names;     // device-name aliases as drivers report them
-  std::string arch;                   // "sm_90"
+  std::string name;                // canonical, e.g. "H100 SXM5 80GB"
+  std::vector<std::string> names;  // device-name aliases as drivers report them
+  std::string arch;                // "sm_90"
   int sms = 0;
-  double boost_clock_mhz = 0;         // max SM clock
-  double tensor_clock_mhz = 0;        // clock the datasheet tensor peaks assume
+  double boost_clock_mhz = 0;   // max SM clock
+  double tensor_clock_mhz = 0;  // clock the datasheet tensor peaks assume
   double memory_gb = 0;
-  double hbm_bandwidth_gbps = 0;      // datasheet, GB/s (1e9)
+  double hbm_bandwidth_gbps = 0;  // datasheet, GB/s (1e9)
   double l2_mb = 0;
   std::map<std::string, double> datasheet_tflops;  // dense, per data type
-  std::string source;                 // where the datasheet numbers come from
+  std::string source;                              // where the datasheet numbers come from
 };
 
 struct SpecDb {
@@ -51,16 +51,16 @@ const char* to_string(SpecMatch m);
 
 struct PeakEntry {
   std::string dtype;
-  std::optional<double> datasheet;       // FLOP/s, from the spec file
+  std::optional<double> datasheet;           // FLOP/s, from the spec file
   std::optional<double> at_datasheet_clock;  // SMs x tensor/boost clock x FLOP/clk/SM
-  std::optional<double> at_max_clock;    // SMs x device max SM clock x FLOP/clk/SM
+  std::optional<double> at_max_clock;        // SMs x device max SM clock x FLOP/clk/SM
   std::optional<double> at_current_clock;
 };
 
 struct DevicePeaks {
   SpecMatch match = SpecMatch::kDerived;
-  std::string spec_name;   // empty when derived
-  std::string note;        // why a fallback was used
+  std::string spec_name;  // empty when derived
+  std::string note;       // why a fallback was used
   std::string arch;
   std::optional<double> hbm_bandwidth;  // bytes/s, datasheet
   std::vector<PeakEntry> flops;

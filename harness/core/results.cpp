@@ -64,9 +64,18 @@ nlohmann::json make_meta(const std::string& command, const std::vector<std::stri
 }
 
 nlohmann::json to_json(const Stats& s) {
-  return {{"n", s.n},       {"median", s.median}, {"mean", s.mean}, {"stddev", s.stddev},
-          {"min", s.min},   {"max", s.max},       {"p10", s.p10},   {"p25", s.p25},
-          {"p75", s.p75},   {"p90", s.p90},       {"p99", s.p99},   {"mad", s.mad},
+  return {{"n", s.n},
+          {"median", s.median},
+          {"mean", s.mean},
+          {"stddev", s.stddev},
+          {"min", s.min},
+          {"max", s.max},
+          {"p10", s.p10},
+          {"p25", s.p25},
+          {"p75", s.p75},
+          {"p90", s.p90},
+          {"p99", s.p99},
+          {"mad", s.mad},
           {"rel_spread", s.rel_spread}};
 }
 
@@ -128,8 +137,7 @@ nlohmann::json read_json_file(const std::string& path) {
   try {
     return nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(path + ": malformed JSON at byte " + std::to_string(e.byte) + ": " +
-                     e.what());
+    throw InputError(path + ": malformed JSON at byte " + std::to_string(e.byte) + ": " + e.what());
   }
 }
 

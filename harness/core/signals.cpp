@@ -13,7 +13,9 @@ std::atomic<int> g_signals{0};
 
 extern "C" void on_signal(int) {
   if (g_signals.fetch_add(1) > 0) _exit(kExitInterrupted);
-  static const char msg[] = "\ngoodput: interrupted; finishing the current result and writing what finished (Ctrl-C again to quit now)\n";
+  static const char msg[] =
+      "\ngoodput: interrupted; finishing the current result and writing what finished (Ctrl-C "
+      "again to quit now)\n";
   (void)!write(2, msg, sizeof msg - 1);
 }
 }  // namespace
@@ -26,7 +28,9 @@ void install_interrupt_handler() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-bool interrupted() { return g_signals.load() > 0; }
+bool interrupted() {
+  return g_signals.load() > 0;
+}
 
 void raise_if_interrupted() {
   if (interrupted()) throw Error(kExitInterrupted, "interrupted");

@@ -25,7 +25,8 @@ double median(std::vector<double> values) {
 double mad(const std::vector<double>& values) {
   const double m = median(values);
   std::vector<double> dev(values.size());
-  std::transform(values.begin(), values.end(), dev.begin(), [m](double v) { return std::abs(v - m); });
+  std::transform(values.begin(), values.end(), dev.begin(),
+                 [m](double v) { return std::abs(v - m); });
   return median(std::move(dev));
 }
 

@@ -12,9 +12,9 @@ namespace goodput {
 class Workload {
  public:
   virtual ~Workload() = default;
-  virtual std::string name() const = 0;         // e.g. "gemm/bf16/8192x8192x8192"
-  virtual std::string kind() const = 0;         // "memory", "gemm", "collective", ...
-  virtual nlohmann::json params() const = 0;    // everything that identifies the problem
+  virtual std::string name() const = 0;               // e.g. "gemm/bf16/8192x8192x8192"
+  virtual std::string kind() const = 0;               // "memory", "gemm", "collective", ...
+  virtual nlohmann::json params() const = 0;          // everything that identifies the problem
   virtual double flops_per_run() const { return 0; }  // model FLOPs of one run()
   virtual double bytes_per_run() const { return 0; }  // bytes read + written by one run()
   // Device memory the workload needs; checked against free memory before setup().
