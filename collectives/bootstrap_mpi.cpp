@@ -1,4 +1,5 @@
-// The MPI bootstrap: built only when CMake finds MPI (GOODPUT_WITH_MPI).
+// The MPI bootstrap, built as its own module (libgoodput_mpi.so) when CMake finds MPI: goodput
+// opens it only for `--launch mpi`, so no other subcommand loads Open MPI (bootstrap_local.cpp).
 #include <mpi.h>
 
 #include "collectives/bootstrap.hpp"
@@ -122,12 +123,10 @@ class MpiBootstrap final : public Bootstrap {
 };
 
 }  // namespace
-
-bool mpi_built() {
-  return true;
-}
-std::unique_ptr<Bootstrap> make_mpi_bootstrap() {
-  return std::make_unique<MpiBootstrap>();
-}
-
 }  // namespace goodput::collectives
+
+// The module's one entry point: initialises MPI (once); the caller owns the result.
+extern "C" __attribute__((visibility("default"))) goodput::collectives::Bootstrap*
+goodput_mpi_bootstrap_create() {
+  return new goodput::collectives::MpiBootstrap();
+}

@@ -167,7 +167,7 @@ nlohmann::json describe_algo(const cublasLtMatmulAlgo_t& algo) {
 }
 
 std::string status_text(cublasStatus_t st) {
-  return std::string(cublasGetStatusName(st)) + ": " + cublasGetStatusString(st);
+  return std::string(cublasLtGetStatusName(st)) + ": " + cublasLtGetStatusString(st);
 }
 
 // cuBLASLt's structs are unnamed typedefs, which nvcc cannot destroy inside std containers.

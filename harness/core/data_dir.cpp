@@ -39,4 +39,23 @@ std::string data_path(const std::string& file) {
                    "; set GOODPUT_DATA_DIR)");
 }
 
+std::string companion_library(const std::string& file, const char* env_var,
+                              const std::string& build_path) {
+  if (const char* env = std::getenv(env_var); env && *env) {
+    if (!fs::exists(env)) throw InputError(std::string(env_var) + "=" + env + ": no such file");
+    return fs::absolute(env).string();
+  }
+  std::vector<fs::path> paths;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    paths.push_back(exe.parent_path() / file);
+    paths.push_back(exe.parent_path().parent_path() / "lib" / file);
+  }
+  if (!build_path.empty()) paths.emplace_back(build_path);
+  for (const auto& p : paths)
+    if (fs::exists(p, ec)) return p.string();
+  return {};
+}
+
 }  // namespace goodput

@@ -21,7 +21,8 @@ void throw_cuda_error(cudaError_t err, const char* expr, const char* file, int l
 void throw_cublas_error(int status, const char* expr, const char* file, int line) {
   const auto st = static_cast<cublasStatus_t>(status);
   const std::string msg = std::string(file) + ":" + std::to_string(line) + ": " + expr +
-                          " failed: " + cublasGetStatusName(st) + ": " + cublasGetStatusString(st);
+                          " failed: " + cublasLtGetStatusName(st) + ": " +
+                          cublasLtGetStatusString(st);
   if (st == CUBLAS_STATUS_ALLOC_FAILED) throw DeviceOutOfMemory(msg);
   throw RuntimeFailure(msg);
 }

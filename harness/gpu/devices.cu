@@ -1,4 +1,4 @@
-// Device discovery through the CUDA runtime; versions of the libraries the binary links.
+// Device discovery through the CUDA runtime; versions of the GPU libraries goodput uses.
 #include <cublasLt.h>
 #include <cuda_runtime.h>
 #include <nccl.h>
@@ -8,6 +8,7 @@
 #include "harness/core/error.hpp"
 #include "harness/gpu/cuda_check.cuh"
 #include "harness/gpu/gpu.hpp"
+#include "harness/gpu/libraries.hpp"
 
 namespace goodput::gpu {
 namespace {
@@ -51,8 +52,10 @@ std::vector<DeviceInfo> list_devices() {
   }
   int runtime = 0;
   cudaRuntimeGetVersion(&runtime);
+  // 0 when the library is not installed: listing devices does not need it.
   int nccl = 0;
-  ncclGetVersion(&nccl);
+  if (nccl_library().available()) ncclGetVersion(&nccl);
+  const int cublas = cublaslt_library().available() ? static_cast<int>(cublasLtGetVersion()) : 0;
   std::vector<DeviceInfo> out;
   for (int i = 0; i < count; ++i) {
     cudaDeviceProp p{};
@@ -74,7 +77,7 @@ std::vector<DeviceInfo> list_devices() {
     d.ecc_enabled = p.ECCEnabled != 0;
     d.driver_version = driver;
     d.runtime_version = runtime;
-    d.cublas_version = cublasLtGetVersion();
+    d.cublas_version = cublas;
     d.nccl_version = nccl;
     out.push_back(d);
   }

@@ -42,15 +42,35 @@ const BuiltIn kBuiltIn[] = {
 const char* const kClassNames[] = {"communication", "memcpy",    "memset",
                                    "gemm",          "attention", "other"};
 
-std::regex compile(const std::string& pattern, const std::string& where) {
+std::regex compile(const std::string& pattern) {
   try {
     return std::regex(pattern, std::regex::ECMAScript | std::regex::optimize | std::regex::nosubs);
   } catch (const std::regex_error& e) {
-    throw InputError(where + ": bad regex \"" + pattern + "\": " + e.what());
+    throw InputError("bad regex \"" + pattern + "\": " + e.what());
   }
 }
 
+// A user's rule, checked when it is read so that a bad pattern names its file and line.
+LazyRegex checked(const std::string& pattern, const std::string& where) {
+  LazyRegex re(pattern);
+  try {
+    re.get();
+  } catch (const InputError& e) {
+    throw InputError(where + ": " + e.what());
+  }
+  return re;
+}
+
 }  // namespace
+
+LazyRegex::LazyRegex(std::string pattern) : state_(std::make_shared<State>()) {
+  state_->pattern = std::move(pattern);
+}
+
+const std::regex& LazyRegex::get() const {
+  std::call_once(state_->once, [s = state_.get()] { s->re = compile(s->pattern); });
+  return state_->re;
+}
 
 const char* to_string(KernelClass c) {
   return kClassNames[static_cast<int>(c)];
@@ -68,10 +88,8 @@ bool is_compute(KernelClass c) {
 }
 
 Classifier::Classifier() {
-  for (const auto& b : kBuiltIn) {
-    add_rule(b.cls, b.pattern, false);
-    rules_.back().needles = b.needles;
-  }
+  for (const auto& b : kBuiltIn)
+    rules_.push_back(Rule{b.cls, b.pattern, LazyRegex(b.pattern), b.needles});
 }
 
 Classifier Classifier::without_prefilter() const {
@@ -81,7 +99,7 @@ Classifier Classifier::without_prefilter() const {
 }
 
 void Classifier::add_rule(KernelClass cls, const std::string& pattern, bool first) {
-  Rule r{cls, pattern, compile(pattern, "kernel rule"), {}};
+  Rule r{cls, pattern, checked(pattern, "kernel rule"), {}};
   if (first)
     rules_.insert(rules_.begin(), std::move(r));
   else
@@ -112,7 +130,7 @@ void Classifier::add_rules_file(const std::string& path) {
       throw InputError(where + ": " + e.what());
     }
     const std::string pat = line.substr(rb, re - rb + 1);
-    user.push_back(Rule{k, pat, compile(pat, where), {}});
+    user.push_back(Rule{k, pat, checked(pat, where), {}});
   }
   // User rules come first, in file order.
   rules_.insert(rules_.begin(), std::make_move_iterator(user.begin()),
@@ -143,7 +161,7 @@ KernelClass Classifier::classify(const std::string& name) const {
         std::none_of(r.needles.begin(), r.needles.end(),
                      [&](const std::string& n) { return base.find(n) != std::string::npos; }))
       continue;
-    if (std::regex_search(base, r.re)) return r.cls;
+    if (std::regex_search(base, r.re.get())) return r.cls;
   }
   return KernelClass::kOther;
 }

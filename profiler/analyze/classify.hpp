@@ -2,6 +2,8 @@
 // file extends (its rules are tried first). NCCL kernel names are parsed by
 // profiler/trace_format/nccl_kernel.hpp, shared with the tracer.
 #pragma once
+#include <memory>
+#include <mutex>
 #include <regex>
 #include <string>
 #include <vector>
@@ -13,10 +15,26 @@ const char* to_string(KernelClass c);
 KernelClass kernel_class_from_string(const std::string& s);  // InputError on unknown
 bool is_compute(KernelClass c);
 
+// A regex compiled on its first use: building std::regex costs more than analysing a small
+// trace, and most built-in rules are never tried (their needles filter first). Copies share it.
+class LazyRegex {
+ public:
+  explicit LazyRegex(std::string pattern);
+  const std::regex& get() const;  // InputError on a bad pattern (compile now to check)
+
+ private:
+  struct State {
+    std::string pattern;
+    std::once_flag once;
+    std::regex re;
+  };
+  std::shared_ptr<State> state_;
+};
+
 struct Rule {
   KernelClass cls;
   std::string pattern;  // ECMAScript regex, searched anywhere in the name
-  std::regex re;
+  LazyRegex re;
   std::vector<std::string> needles;  // built-in rules: a name must contain one to be tried
 };
 

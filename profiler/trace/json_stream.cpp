@@ -186,7 +186,9 @@ std::size_t scan_elements(const char* p, std::size_t n, std::size_t from, ScanSt
 }  // namespace
 
 // Chunks inflated ahead of the parser. The consumer owns the chunk it parses (buf_); the
-// producer fills the free ones and queues them in file order.
+// producer fills the free ones and queues them in file order. The first chunk is read on the
+// caller's thread: a file that fits in it (most single-step traces) starts no thread and
+// allocates one buffer.
 struct JsonStream::Reader {
   struct Chunk {
     std::unique_ptr<char[]> data;  // kChunk bytes, left uninitialised (no page is touched early)
@@ -197,8 +199,49 @@ struct JsonStream::Reader {
   std::mutex mu;
   std::condition_variable cv;
   std::deque<Chunk> ready, free;
-  bool done = false, stop = false;
+  bool done = false, stop = false, started = false;
   std::thread thread;
+
+  // Fills c completely (one read may return less) and queues it; true at the end of the file.
+  bool produce(Chunk c) {
+    c.n = 0;
+    bool end = false;
+    while (c.n < kChunk) {
+      const long got = src->read(c.data.get() + c.n, kChunk - c.n);
+      if (got <= 0) {
+        if (got < 0) c.error = src->error();
+        end = true;
+        break;
+      }
+      c.n += static_cast<std::size_t>(got);
+    }
+    {
+      std::lock_guard lock(mu);
+      if (!c.error.empty() && c.n > 0) {
+        // The bytes before the damage are parsed first, so the error names where it began.
+        Chunk bad{{}, 0, std::move(c.error)};
+        c.error.clear();
+        ready.push_back(std::move(c));
+        ready.push_back(std::move(bad));
+      } else {
+        ready.push_back(std::move(c));
+      }
+      if (end) done = true;
+    }
+    cv.notify_all();
+    return end;
+  }
+
+  // The first chunk, here; the rest ahead of the parser on a thread, when there is a rest.
+  void first() {
+    started = true;
+    Chunk c = std::move(free.front());
+    free.pop_front();
+    if (produce(std::move(c))) return;
+    for (int i = 1; i < kChunks; ++i)
+      free.push_back({std::unique_ptr<char[]>(new char[kChunk]), 0, {}});
+    thread = std::thread([this] { run(); });
+  }
 
   void run() {
     for (;;) {
@@ -210,33 +253,7 @@ struct JsonStream::Reader {
         c = std::move(free.front());
         free.pop_front();
       }
-      c.n = 0;
-      bool end = false;
-      // Fill the chunk completely: one read may return less.
-      while (c.n < kChunk) {
-        const long got = src->read(c.data.get() + c.n, kChunk - c.n);
-        if (got <= 0) {
-          if (got < 0) c.error = src->error();
-          end = true;
-          break;
-        }
-        c.n += static_cast<std::size_t>(got);
-      }
-      {
-        std::lock_guard lock(mu);
-        if (!c.error.empty() && c.n > 0) {
-          // The bytes before the damage are parsed first, so the error names where it began.
-          Chunk bad{{}, 0, std::move(c.error)};
-          c.error.clear();
-          ready.push_back(std::move(c));
-          ready.push_back(std::move(bad));
-        } else {
-          ready.push_back(std::move(c));
-        }
-        if (end) done = true;
-      }
-      cv.notify_all();
-      if (end) return;
+      if (produce(std::move(c))) return;
     }
   }
 };
@@ -246,9 +263,7 @@ JsonStream::JsonStream(const std::string& path, std::string_view text, std::uint
 
 JsonStream::JsonStream(const std::string& path) : path_(path), reader_(new Reader) {
   reader_->src = std::make_unique<ByteSource>(path);
-  for (int i = 0; i < kChunks; ++i)
-    reader_->free.push_back({std::unique_ptr<char[]>(new char[kChunk]), 0, {}});
-  reader_->thread = std::thread([r = reader_.get()] { r->run(); });
+  reader_->free.push_back({std::unique_ptr<char[]>(new char[kChunk]), 0, {}});
 }
 
 JsonStream::~JsonStream() {
@@ -258,7 +273,7 @@ JsonStream::~JsonStream() {
     reader_->stop = true;
   }
   reader_->cv.notify_all();
-  reader_->thread.join();
+  if (reader_->thread.joinable()) reader_->thread.join();
 }
 
 void JsonStream::fail(const std::string& what) const {
@@ -287,6 +302,7 @@ bool JsonStream::fill() {
   }
   pos_ = 0;
   len_ = 0;
+  if (!reader_->started) reader_->first();
   Reader::Chunk c;
   {
     std::unique_lock lock(reader_->mu);

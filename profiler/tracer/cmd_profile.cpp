@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "harness/cli/commands.hpp"
+#include "harness/core/data_dir.hpp"
 #include "harness/core/error.hpp"
 #include "harness/core/results.hpp"
 #include "profiler/trace_format/counter_ranges.hpp"
@@ -44,27 +45,18 @@ struct ProfileOptions {
 // The tracer library: $GOODPUT_TRACER_LIB, next to the goodput binary, ../lib from it, or the
 // build tree this binary came from.
 std::string find_tracer_library() {
-  if (const char* env = std::getenv("GOODPUT_TRACER_LIB"); env && *env) {
-    if (!fs::exists(env))
-      throw InputError(std::string("GOODPUT_TRACER_LIB=") + env + ": no such file");
-    return fs::absolute(env).string();
-  }
-  std::vector<fs::path> candidates;
-  std::error_code ec;
-  const auto exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    candidates.push_back(exe.parent_path() / kTracerLib);
-    candidates.push_back(exe.parent_path().parent_path() / "lib" / kTracerLib);
-  }
 #ifdef GOODPUT_TRACER_BUILD_PATH
-  candidates.emplace_back(GOODPUT_TRACER_BUILD_PATH);
+  const std::string build_path = GOODPUT_TRACER_BUILD_PATH;
+#else
+  const std::string build_path;
 #endif
-  for (const auto& c : candidates)
-    if (fs::exists(c, ec)) return c.string();
-  throw NoGpuError(
-      "the tracer library (libgoodput_tracer.so) is not available: goodput was built without the "
-      "CUDA toolkit (CUPTI), or the library is not installed next to the binary; set "
-      "GOODPUT_TRACER_LIB to its path");
+  std::string path = companion_library(kTracerLib, "GOODPUT_TRACER_LIB", build_path);
+  if (path.empty())
+    throw NoGpuError(
+        "the tracer library (libgoodput_tracer.so) is not available: goodput was built without "
+        "the CUDA toolkit (CUPTI), or the library is not installed next to the binary; set "
+        "GOODPUT_TRACER_LIB to its path");
+  return path;
 }
 
 // The program as execv needs it: a path, searched in PATH when the name has no '/'.

@@ -2,7 +2,6 @@
 // sweep driver gathering every rank's identity and times to rank 0, with the GPU part swapped for
 // the host engine.
 #include <gtest/gtest.h>
-#include <mpi.h>
 #include <unistd.h>
 
 #include <chrono>
