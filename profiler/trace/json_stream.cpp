@@ -152,7 +152,9 @@ std::size_t scan_elements(const char* p, std::size_t n, std::size_t from, ScanSt
         const unsigned comma = eq16(v, ',') & outside;
         st.in_string = (in_str >> 15) & 1u;
         if (!close && !(comma && st.depth == 0 && i + 16 > from)) {
-          st.depth += __builtin_popcount(open);
+          // Opening brackets are few per block: counted bit by bit (no popcnt in baseline
+          // x86-64, and __builtin_popcount would be a libgcc call per block).
+          for (unsigned m = open; m; m &= m - 1) ++st.depth;
           i += 16;
           continue;
         }
@@ -588,6 +590,21 @@ void JsonStream::raw_value(std::string* out, int depth) {
       }
       fail(std::string("unexpected character '") + c + "'");
     }
+  }
+}
+
+void JsonStream::skip_rest() {
+  ScanState st;
+  for (;;) {
+    if (pos_ == len_ && !fill()) fail("unexpected end of file inside an object (truncated?)");
+    // No ',' stops the scan: only the closer at depth 0.
+    const std::size_t n = len_ - pos_;
+    const std::size_t i = scan_elements(buf_ + pos_, n, SIZE_MAX, st);
+    if (i < n) {
+      pos_ += i + 1;
+      return;
+    }
+    pos_ = len_;
   }
 }
 

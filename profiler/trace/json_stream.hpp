@@ -86,6 +86,11 @@ class JsonStream {
   enum class Take { kNone, kMore, kLast };  // nothing (']' next); a ',' followed; it did not
   Take take_elements(std::string& out, std::uint64_t& offset, std::size_t target);
 
+  // Inside an object or array whose opening bracket was consumed: skips to just past its
+  // closing bracket with the structural scan (strings, escapes, nesting), not a full parse: for
+  // the members of events that are counted, not kept.
+  void skip_rest();
+
   std::uint64_t offset() const { return consumed_ + pos_; }
   const std::string& path() const { return path_; }
   [[noreturn]] void fail(const std::string& what) const;

@@ -336,6 +336,20 @@ class EventParser {
 
   static bool is_number_start(char c) { return c == '-' || (c >= '0' && c <= '9'); }
 
+  // Counts the event (ph_ and cat_ read) when it is a flow or of a kind not kept; true then.
+  bool counted_only() {
+    const Cat c = category(cat_);
+    if (c == Cat::kFlow && (ph_ == "s"sv || ph_ == "f"sv || ph_ == "t"sv)) {
+      ++out_.flow_events;
+      return true;
+    }
+    if (ph_ != "X"sv || c == Cat::kOther || c == Cat::kFlow) {
+      ++out_.skipped_events;
+      return true;
+    }
+    return false;
+  }
+
   std::int64_t time_ns(const char* field) {
     const std::string_view v = js_.read_number_view(tmp_);
     try {
@@ -354,9 +368,10 @@ class EventParser {
     cat_.clear();
     name_.clear();
     args_.reset();
-    bool has_ts = false, has_dur = false;
+    bool has_ts = false, has_dur = false, has_ph = false, has_cat = false;
     std::int64_t ts = 0, dur = 0, tid = 0;
     bool first = true;
+    bool kept = false;  // ph and cat read, and the event is one that is kept
     while (js_.more('}', first)) {
       const std::string_view key = js_.read_string_view(key_);
       js_.expect(':');
@@ -369,10 +384,19 @@ class EventParser {
                         : key == "tid"sv  ? 5
                         : key == "args"sv ? 6
                                           : 7;
-      if (which == 0) {
-        string_or_raw(ph_);
-      } else if (which == 1) {
-        string_or_raw(cat_);
+      if (which <= 1) {
+        string_or_raw(which == 0 ? ph_ : cat_);
+        (which == 0 ? has_ph : has_cat) = true;
+        // Kineto writes "ph" and "cat" first: an event that is only counted (flows, Python
+        // functions, instant events: most of the bytes of many traces) skips its other members.
+        if (has_ph && has_cat && !kept) {
+          if (counted_only()) {
+            js_.skip_rest();
+            ++index_;
+            return;
+          }
+          kept = true;
+        }
       } else if (which == 2) {
         string_or_raw(name_);
       } else if (which == 3) {
@@ -390,15 +414,8 @@ class EventParser {
       }
     }
     const std::size_t idx = index_++;
+    if (!kept && counted_only()) return;
     const Cat c = category(cat_);
-    if (c == Cat::kFlow && (ph_ == "s"sv || ph_ == "f"sv || ph_ == "t"sv)) {
-      ++out_.flow_events;
-      return;
-    }
-    if (ph_ != "X"sv || c == Cat::kOther || c == Cat::kFlow) {
-      ++out_.skipped_events;
-      return;
-    }
     auto bad = [&](const std::string& why) {
       throw InputError(js_.path() + ": byte " + std::to_string(at) + ": event #" +
                        std::to_string(idx) + " (\"" + name_.substr(0, 80) + "\", cat " + cat_ +

@@ -299,5 +299,37 @@ TEST(KinetoReader, ParallelRunsKeepSerialErrorsAndOrder) {
   EXPECT_EQ(t.names[t.gpu[0].name], "k{[,\\");
 }
 
+TEST(KinetoReader, CountedEventsSkipTheirMembersExactly) {
+  // Flows and events of kinds not kept are counted once "ph" and "cat" are read, and the rest of
+  // each is skipped by the structural scan: brackets, commas, quotes and escapes inside its
+  // strings must not end it early, across the chunk boundaries of a large file, plain and gzip.
+  std::string text = "{\"traceEvents\": [\n";
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    const std::string pad(static_cast<std::size_t>(i % 89), ' ');
+    text += std::string(i ? ",\n" : "") +
+            "{\"ph\": \"X\", \"cat\": \"python_function\", \"name\": \"f}]\\\"{[,\"," + pad +
+            "\"args\": {\"Python id\": " + std::to_string(i) +
+            ", \"s\": [\"}\", {\"a\": [[]]}, \"\\\\\"]}},\n{\"ph\": \"f\", \"cat\": \"ac2g\", "
+            "\"id\": " +
+            std::to_string(i) + ", \"bp\": \"e\", \"name\": \"}\"},\n" +
+            "{\"ph\": \"X\", \"cat\": \"kernel\", \"name\": \"k\", \"ts\": " + std::to_string(i) +
+            ", \"dur\": 1, \"args\": {\"correlation\": " + std::to_string(i) + "}}";
+  }
+  text += "]}";
+  ASSERT_GT(text.size(), 4u << 20);
+  for (bool gz : {false, true}) {
+    const auto t = read_trace(write_temp(text, gz));
+    ASSERT_EQ(t.gpu.size(), static_cast<std::size_t>(n)) << gz;
+    EXPECT_EQ(t.flow_events, static_cast<std::size_t>(n)) << gz;
+    EXPECT_EQ(t.skipped_events, static_cast<std::size_t>(n)) << gz;
+    for (int i = 0; i < n; ++i) ASSERT_EQ(t.gpu[static_cast<std::size_t>(i)].correlation, i) << i;
+  }
+  // A counted event cut short is still an error that names the truncation.
+  const std::string cut =
+      error_of(R"J({"traceEvents": [{"ph": "X", "cat": "python_function", "args": {"a": [1, 2)J");
+  EXPECT_NE(cut.find("truncated"), std::string::npos) << cut;
+}
+
 }  // namespace
 }  // namespace goodput::traceio
