@@ -633,6 +633,14 @@ void JsonStream::read_raw(std::string& out) {
   raw_value(&out, 0);
 }
 void JsonStream::skip_value() {
+  // A container is skipped by the structural scan (strings, escapes, nesting), not parsed: its
+  // members are never looked at (Kineto's call stacks, strides, Python ids).
+  const char c = peek();
+  if (c == '{' || c == '[') {
+    ++pos_;
+    skip_rest();
+    return;
+  }
   raw_value(nullptr, 0);
 }
 
