@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <random>
 
 #include "harness/core/error.hpp"
 #include "profiler/trace/json_stream.hpp"
@@ -329,6 +330,51 @@ TEST(KinetoReader, CountedEventsSkipTheirMembersExactly) {
   const std::string cut =
       error_of(R"J({"traceEvents": [{"ph": "X", "cat": "python_function", "args": {"a": [1, 2)J");
   EXPECT_NE(cut.find("truncated"), std::string::npos) << cut;
+}
+
+TEST(JsonStreamScan, TakeElementsCutsWhereAByteScanWould) {
+  // Elements full of the bytes the block scans track (quotes, escapes, brackets, commas), in
+  // every alignment against the 16- and 32-byte blocks: each run must end exactly at the comma
+  // after the first element that reaches the target size, as a byte-by-byte scan finds it.
+  std::mt19937 rng(7);
+  const std::string alphabet = "ab {}[],:\"\\x   ";
+  std::vector<std::string> elems;
+  for (int e = 0; e < 400; ++e) {
+    std::string body;
+    const int len = static_cast<int>(rng() % 90);
+    for (int k = 0; k < len; ++k) body += alphabet[rng() % alphabet.size()];
+    // A valid string whose contents are the random bytes, escaped; plus nesting around it.
+    std::string esc;
+    for (char c : body) {
+      if (c == '"' || c == '\\') esc += '\\';
+      esc += c;
+    }
+    elems.push_back("{\"k\": [\"" + esc + "\", {\"n\": [[], {}]}], \"p\": \"" +
+                    std::string(rng() % 40, ',') + "\"}");
+  }
+  std::string text = "[";
+  for (std::size_t e = 0; e < elems.size(); ++e) text += (e ? "," : "") + elems[e];
+  text += "]";
+  for (std::size_t target : {1u, 7u, 33u, 100u, 257u, 1000u}) {
+    JsonStream js("mem", text, 0);
+    js.expect('[');
+    std::string run;
+    std::uint64_t offset = 0;
+    std::size_t next = 0;  // the first element of the next run
+    for (;;) {
+      const auto took = js.take_elements(run, offset, target);
+      if (took == JsonStream::Take::kNone) break;
+      // Reference: whole elements from `next` until the run reaches the target.
+      std::string want;
+      while (next < elems.size() && (want.empty() || want.size() < target)) {
+        if (!want.empty()) want += ',';
+        want += elems[next++];
+      }
+      ASSERT_EQ(run, want) << "target " << target << ", run ending at element " << next;
+      if (took == JsonStream::Take::kLast) break;
+    }
+    EXPECT_EQ(next, elems.size()) << target;
+  }
 }
 
 }  // namespace
