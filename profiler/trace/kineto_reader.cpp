@@ -142,6 +142,112 @@ struct Args {
   }
 };
 
+// What one event says, as either parser (EventParser, FastRunParser) reads it.
+struct EventFields {
+  std::string ph, cat, name;
+  std::int64_t ts = 0, dur = 0, tid = 0;
+  bool has_ts = false, has_dur = false;
+  Args args;
+  void reset() {
+    ph.clear();
+    cat.clear();
+    name.clear();
+    ts = dur = tid = 0;
+    has_ts = has_dur = false;
+    args.reset();
+  }
+};
+
+// Counts the event (ph and cat read) when it is a flow or of a kind not kept; true then.
+bool counted_only(RankTrace& out, std::string_view ph, std::string_view cat) {
+  const Cat c = category(cat);
+  if (c == Cat::kFlow && (ph == "s"sv || ph == "f"sv || ph == "t"sv)) {
+    ++out.flow_events;
+    return true;
+  }
+  if (ph != "X"sv || c == Cat::kOther || c == Cat::kFlow) {
+    ++out.skipped_events;
+    return true;
+  }
+  return false;
+}
+
+// Appends an event that counted_only() did not count; bad(why) throws the reader's error.
+template <class Bad>
+void keep_event(RankTrace& out, EventFields& f, Bad&& bad) {
+  const Cat c = category(f.cat);
+  if (!f.has_ts) bad("missing \"ts\"");
+  if (!f.has_dur) bad("missing \"dur\"");
+  if (f.dur < 0) bad("negative duration " + std::to_string(f.dur) + " ns");
+  // Fields every kept event shares.
+  auto base = [&](auto& e) {
+    e.name = out.names.intern(f.name);
+    e.ts = f.ts;
+    e.dur = f.dur;
+  };
+  switch (c) {
+    case Cat::kKernel:
+    case Cat::kMemcpy:
+    case Cat::kMemset: {
+      GpuEvent g;
+      base(g);
+      g.kind = c == Cat::kKernel   ? GpuKind::kKernel
+               : c == Cat::kMemcpy ? GpuKind::kMemcpy
+                                   : GpuKind::kMemset;
+      g.device = f.args.device;
+      g.stream = f.args.stream;
+      g.correlation = f.args.correlation;
+      g.external_id = f.args.external_id;
+      g.grid = f.args.grid;
+      g.block = f.args.block;
+      g.bytes = f.args.bytes;
+      if (f.args.has_nccl) {
+        g.nccl = static_cast<std::int32_t>(out.nccl_args.size());
+        out.nccl_args.push_back(f.args.nccl);
+      }
+      out.gpu.push_back(std::move(g));
+      break;
+    }
+    case Cat::kRuntime: {
+      RuntimeCall r;
+      base(r);
+      r.tid = f.tid;
+      r.correlation = f.args.correlation;
+      r.external_id = f.args.external_id;
+      out.runtime.push_back(r);
+      break;
+    }
+    case Cat::kCpuOp:
+    case Cat::kAnnotation: {
+      CpuOp o;
+      base(o);
+      o.tid = f.tid;
+      o.external_id = f.args.external_id;
+      o.annotation = c == Cat::kAnnotation || f.name.rfind("ProfilerStep#", 0) == 0;
+      o.shapes = out.shapes.intern(f.args.shapes);
+      o.flops = f.args.flops;
+      out.ops.push_back(std::move(o));
+      break;
+    }
+    case Cat::kCounterRange: {
+      CounterRange cr;
+      base(cr);
+      cr.metrics = std::move(f.args.metrics);
+      out.counter_ranges.push_back(std::move(cr));
+      break;
+    }
+    case Cat::kGpuAnnotation: {
+      GpuAnnotation a;
+      base(a);
+      a.tid = f.tid;
+      out.gpu_annotations.push_back(a);
+      break;
+    }
+    default:
+      ++out.skipped_events;
+  }
+}
+
 class EventParser {
  public:
   // first_index: the number of events before the first one this parser sees (error messages).
@@ -254,7 +360,7 @@ class EventParser {
   // kernel name; Kineto's own keys, when also present, win.
   void nccl_object() {
     js_.expect('{');
-    args_.has_nccl = true;
+    f_.args.has_nccl = true;
     bool first = true;
     while (js_.more('}', first)) {
       js_.read_string(key_);
@@ -264,14 +370,14 @@ class EventParser {
         continue;
       }
       js_.read_string(tmp_);
-      if (key_ == "collective"sv && args_.nccl.collective.empty())
-        args_.nccl.collective = tmp_;
-      else if (key_ == "dtype"sv && args_.nccl.dtype.empty())
-        args_.nccl.dtype = tmp_;
+      if (key_ == "collective"sv && f_.args.nccl.collective.empty())
+        f_.args.nccl.collective = tmp_;
+      else if (key_ == "dtype"sv && f_.args.nccl.dtype.empty())
+        f_.args.nccl.dtype = tmp_;
       else if (key_ == "algorithm"sv)
-        args_.nccl.algorithm = tmp_;
+        f_.args.nccl.algorithm = tmp_;
       else if (key_ == "protocol"sv)
-        args_.nccl.protocol = tmp_;
+        f_.args.nccl.protocol = tmp_;
     }
   }
 
@@ -283,51 +389,51 @@ class EventParser {
       const std::string_view k = js_.read_string_view(key_);
       js_.expect(':');
       if (k == "correlation"sv) {
-        args_.correlation = int_or_string();
+        f_.args.correlation = int_or_string();
       } else if (k == "External id"sv || k == "external id"sv) {
-        args_.external_id = int_or_string();
+        f_.args.external_id = int_or_string();
       } else if (k == "stream"sv) {
-        args_.stream = static_cast<int>(int_or_string());
+        f_.args.stream = static_cast<int>(int_or_string());
       } else if (k == "device"sv) {
-        args_.device = static_cast<int>(int_or_string());
+        f_.args.device = static_cast<int>(int_or_string());
       } else if (k == "grid"sv) {
-        int3(args_.grid);
+        int3(f_.args.grid);
       } else if (k == "block"sv) {
-        int3(args_.block);
+        int3(f_.args.block);
       } else if (k == "bytes"sv) {
-        args_.bytes = int_or_string();
+        f_.args.bytes = int_or_string();
       } else if (k == "Collective name"sv) {
-        args_.has_nccl = true;
-        args_.nccl.collective = string_or_raw();
+        f_.args.has_nccl = true;
+        f_.args.nccl.collective = string_or_raw();
       } else if (k == "dtype"sv) {
-        args_.nccl.dtype = string_or_raw();
+        f_.args.nccl.dtype = string_or_raw();
       } else if (k == "In msg nelems"sv) {
-        args_.has_nccl = true;
-        args_.nccl.in_nelems = int_or_string();
+        f_.args.has_nccl = true;
+        f_.args.nccl.in_nelems = int_or_string();
       } else if (k == "Out msg nelems"sv) {
-        args_.nccl.out_nelems = int_or_string();
+        f_.args.nccl.out_nelems = int_or_string();
       } else if (k == "Group size"sv) {
-        args_.nccl.group_size = static_cast<int>(int_or_string());
+        f_.args.nccl.group_size = static_cast<int>(int_or_string());
       } else if (k == "nccl"sv && js_.peek() == '{') {
         nccl_object();
       } else if (k == "Process Group Ranks"sv) {
-        args_.nccl.group_ranks = string_or_raw();
+        f_.args.nccl.group_ranks = string_or_raw();
       } else if (k == "Input Dims"sv || k == "Input dims"sv) {
-        dims(args_.shapes.input_dims);
+        dims(f_.args.shapes.input_dims);
       } else if (k == "Input type"sv) {
-        strings(args_.shapes.input_types);
+        strings(f_.args.shapes.input_types);
       } else if (k == "Concrete Inputs"sv) {
-        strings(args_.shapes.concrete_inputs);
+        strings(f_.args.shapes.concrete_inputs);
       } else if (k == "flops"sv) {
         const char c = js_.peek();
         if (c == '-' || (c >= '0' && c <= '9'))
-          args_.flops = number();
+          f_.args.flops = number();
         else
           js_.skip_value();
       } else if (k.find("__"sv) != std::string_view::npos && is_number_start(js_.peek())) {
         // A hardware counter (smsp__..., dram__bytes_read.sum): kept for counter ranges.
         std::string metric(k);  // before number() moves on
-        args_.metrics.emplace_back(std::move(metric), number());
+        f_.args.metrics.emplace_back(std::move(metric), number());
       } else {
         js_.skip_value();
       }
@@ -335,20 +441,6 @@ class EventParser {
   }
 
   static bool is_number_start(char c) { return c == '-' || (c >= '0' && c <= '9'); }
-
-  // Counts the event (ph_ and cat_ read) when it is a flow or of a kind not kept; true then.
-  bool counted_only() {
-    const Cat c = category(cat_);
-    if (c == Cat::kFlow && (ph_ == "s"sv || ph_ == "f"sv || ph_ == "t"sv)) {
-      ++out_.flow_events;
-      return true;
-    }
-    if (ph_ != "X"sv || c == Cat::kOther || c == Cat::kFlow) {
-      ++out_.skipped_events;
-      return true;
-    }
-    return false;
-  }
 
   std::int64_t time_ns(const char* field) {
     const std::string_view v = js_.read_number_view(tmp_);
@@ -364,14 +456,10 @@ class EventParser {
     const std::uint64_t at = js_.offset();
     if (js_.peek() != '{') js_.fail("event #" + std::to_string(index_) + " is not an object");
     js_.expect('{');
-    ph_.clear();
-    cat_.clear();
-    name_.clear();
-    args_.reset();
-    bool has_ts = false, has_dur = false, has_ph = false, has_cat = false;
-    std::int64_t ts = 0, dur = 0, tid = 0;
-    bool first = true;
+    f_.reset();
+    bool has_ph = false, has_cat = false;
     bool kept = false;  // ph and cat read, and the event is one that is kept
+    bool first = true;
     while (js_.more('}', first)) {
       const std::string_view key = js_.read_string_view(key_);
       js_.expect(':');
@@ -385,12 +473,12 @@ class EventParser {
                         : key == "args"sv ? 6
                                           : 7;
       if (which <= 1) {
-        string_or_raw(which == 0 ? ph_ : cat_);
+        string_or_raw(which == 0 ? f_.ph : f_.cat);
         (which == 0 ? has_ph : has_cat) = true;
         // Kineto writes "ph" and "cat" first: an event that is only counted (flows, Python
         // functions, instant events: most of the bytes of many traces) skips its other members.
         if (has_ph && has_cat && !kept) {
-          if (counted_only()) {
+          if (counted_only(out_, f_.ph, f_.cat)) {
             js_.skip_rest();
             ++index_;
             return;
@@ -398,15 +486,15 @@ class EventParser {
           kept = true;
         }
       } else if (which == 2) {
-        string_or_raw(name_);
+        string_or_raw(f_.name);
       } else if (which == 3) {
-        ts = time_ns("ts");
-        has_ts = true;
+        f_.ts = time_ns("ts");
+        f_.has_ts = true;
       } else if (which == 4) {
-        dur = time_ns("dur");
-        has_dur = true;
+        f_.dur = time_ns("dur");
+        f_.has_dur = true;
       } else if (which == 5) {
-        tid = int_or_string();
+        f_.tid = int_or_string();
       } else if (which == 6 && js_.peek() == '{') {
         parse_args();
       } else {
@@ -414,89 +502,18 @@ class EventParser {
       }
     }
     const std::size_t idx = index_++;
-    if (!kept && counted_only()) return;
-    const Cat c = category(cat_);
-    auto bad = [&](const std::string& why) {
+    if (!kept && counted_only(out_, f_.ph, f_.cat)) return;
+    keep_event(out_, f_, [&](const std::string& why) {
       throw InputError(js_.path() + ": byte " + std::to_string(at) + ": event #" +
-                       std::to_string(idx) + " (\"" + name_.substr(0, 80) + "\", cat " + cat_ +
+                       std::to_string(idx) + " (\"" + f_.name.substr(0, 80) + "\", cat " + f_.cat +
                        "): " + why);
-    };
-    if (!has_ts) bad("missing \"ts\"");
-    if (!has_dur) bad("missing \"dur\"");
-    if (dur < 0) bad("negative duration " + std::to_string(dur) + " ns");
-    // Fields every kept event shares.
-    auto base = [&](auto& e) {
-      e.name = out_.names.intern(name_);
-      e.ts = ts;
-      e.dur = dur;
-    };
-    switch (c) {
-      case Cat::kKernel:
-      case Cat::kMemcpy:
-      case Cat::kMemset: {
-        GpuEvent g;
-        base(g);
-        g.kind = c == Cat::kKernel   ? GpuKind::kKernel
-                 : c == Cat::kMemcpy ? GpuKind::kMemcpy
-                                     : GpuKind::kMemset;
-        g.device = args_.device;
-        g.stream = args_.stream;
-        g.correlation = args_.correlation;
-        g.external_id = args_.external_id;
-        g.grid = args_.grid;
-        g.block = args_.block;
-        g.bytes = args_.bytes;
-        if (args_.has_nccl) {
-          g.nccl = static_cast<std::int32_t>(out_.nccl_args.size());
-          out_.nccl_args.push_back(args_.nccl);
-        }
-        out_.gpu.push_back(std::move(g));
-        break;
-      }
-      case Cat::kRuntime: {
-        RuntimeCall r;
-        base(r);
-        r.tid = tid;
-        r.correlation = args_.correlation;
-        r.external_id = args_.external_id;
-        out_.runtime.push_back(r);
-        break;
-      }
-      case Cat::kCpuOp:
-      case Cat::kAnnotation: {
-        CpuOp o;
-        base(o);
-        o.tid = tid;
-        o.external_id = args_.external_id;
-        o.annotation = c == Cat::kAnnotation || name_.rfind("ProfilerStep#", 0) == 0;
-        o.shapes = out_.shapes.intern(args_.shapes);
-        o.flops = args_.flops;
-        out_.ops.push_back(std::move(o));
-        break;
-      }
-      case Cat::kCounterRange: {
-        CounterRange cr;
-        base(cr);
-        cr.metrics = std::move(args_.metrics);
-        out_.counter_ranges.push_back(std::move(cr));
-        break;
-      }
-      case Cat::kGpuAnnotation: {
-        GpuAnnotation a;
-        base(a);
-        a.tid = tid;
-        out_.gpu_annotations.push_back(a);
-        break;
-      }
-      default:
-        ++out_.skipped_events;
-    }
+    });
   }
 
   JsonStream& js_;
   RankTrace& out_;
-  std::string ph_, cat_, name_, key_, tmp_;
-  Args args_;
+  std::string key_, tmp_;
+  EventFields f_;
   std::size_t index_ = 0;
 };
 
