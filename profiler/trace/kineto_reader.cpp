@@ -142,7 +142,29 @@ struct Args {
   }
 };
 
-// What one event says, as either parser (EventParser, FastRunParser) reads it.
+// Number text as the tokenizer reads it (the characters of kNumberChar).
+double number_of(std::string_view t) {
+  double d = 0;
+  std::from_chars(t.data(), t.data() + t.size(), d);
+  return d;
+}
+std::int64_t integer_of(std::string_view t) {
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec == std::errc() && end == t.data() + t.size()) return v;
+  double d = 0;  // 1.5, 1e3, overflow
+  std::from_chars(t.data(), t.data() + t.size(), d);
+  return static_cast<std::int64_t>(d);
+}
+// An id written as a string: its number ("1890023232"), else a stable hash of the text.
+std::int64_t id_of_string(const std::string& s) {
+  char* end = nullptr;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (!s.empty() && end && *end == '\0') return v;
+  return static_cast<std::int64_t>(std::hash<std::string>{}(s)&0x7fffffffffffULL);
+}
+
+// What one event says: the fields EventParser reads, before it counts or keeps the event.
 struct EventFields {
   std::string ph, cat, name;
   std::int64_t ts = 0, dur = 0, tid = 0;
@@ -264,30 +286,14 @@ class EventParser {
   std::size_t index() const { return index_; }
 
  private:
-  double number() {
-    const std::string_view v = js_.read_number_view(tmp_);
-    double d = 0;
-    std::from_chars(v.data(), v.data() + v.size(), d);
-    return d;
-  }
-  std::int64_t integer() {
-    const std::string_view t = js_.read_number_view(tmp_);
-    std::int64_t v = 0;
-    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (ec == std::errc() && end == t.data() + t.size()) return v;
-    double d = 0;  // 1.5, 1e3, overflow
-    std::from_chars(t.data(), t.data() + t.size(), d);
-    return static_cast<std::int64_t>(d);
-  }
+  double number() { return number_of(js_.read_number_view(tmp_)); }
+  std::int64_t integer() { return integer_of(js_.read_number_view(tmp_)); }
   // A number, or a string holding one ("1890023232"); other strings hash to a stable id.
   std::int64_t int_or_string() {
     const char c = js_.peek();
     if (c == '"') {
       js_.read_string(tmp_);
-      char* end = nullptr;
-      const long long v = std::strtoll(tmp_.c_str(), &end, 10);
-      if (!tmp_.empty() && end && *end == '\0') return v;
-      return static_cast<std::int64_t>(std::hash<std::string>{}(tmp_)&0x7fffffffffffULL);
+      return id_of_string(tmp_);
     }
     if (c == '-' || (c >= '0' && c <= '9')) return integer();
     js_.skip_value();
