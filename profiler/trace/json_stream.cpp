@@ -199,6 +199,23 @@ __attribute__((target("avx2"))) std::size_t scan_avx2(const char* p, std::size_t
 }
 
 const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
+
+// string_stops16 over 32 bytes: moves pos to the first '"', '\\' or control character; false
+// when there is none before the last 32-byte block ends.
+__attribute__((target("avx2"))) bool skip_string32(const char* buf, std::size_t& pos,
+                                                   std::size_t len) {
+  for (; pos + 32 <= len; pos += 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(buf + pos));
+    const __m256i ctl =
+        _mm256_cmpeq_epi8(_mm256_max_epu8(v, _mm256_set1_epi8(0x1f)), _mm256_set1_epi8(0x1f));
+    if (const std::uint32_t m =
+            eq32(v, '"') | eq32(v, '\\') | static_cast<std::uint32_t>(_mm256_movemask_epi8(ctl))) {
+      pos += static_cast<unsigned>(__builtin_ctz(m));
+      return true;
+    }
+  }
+  return false;
+}
 #endif
 
 // Scans p[0, n) for the first ',' or ']' at depth 0 outside strings, at or after `from`;
@@ -420,6 +437,9 @@ void JsonStream::skip_ws_run() {
 
 void JsonStream::scan_string_run() {
   const char* p = buf_;
+#if defined(GOODPUT_SCAN_AVX2)
+  if (kHaveAvx2 && skip_string32(p, pos_, len_)) return;
+#endif
 #if defined(__SSE2__)
   if (skip16(p, pos_, len_, string_stops16)) return;
 #else
