@@ -142,6 +142,79 @@ struct Args {
   }
 };
 
+// The args keys EventParser reads. Looked up by length first, then compared as fixed-size
+// memory (inlined): most keys of a Kineto op (ids, strides, call stacks) match none.
+enum class ArgKey {
+  kNone,
+  kCorrelation,
+  kExternalId,
+  kStream,
+  kDevice,
+  kGrid,
+  kBlock,
+  kBytes,
+  kCollective,
+  kDtype,
+  kInNelems,
+  kOutNelems,
+  kGroupSize,
+  kNccl,
+  kGroupRanks,
+  kInputDims,
+  kInputType,
+  kConcreteInputs,
+  kFlops
+};
+
+template <std::size_t N>
+bool is(std::string_view k, const char (&lit)[N]) {
+  return k.size() == N - 1 && std::memcmp(k.data(), lit, N - 1) == 0;
+}
+
+ArgKey arg_key(std::string_view k) {
+  switch (k.size()) {
+    case 4:
+      if (is(k, "grid")) return ArgKey::kGrid;
+      if (is(k, "nccl")) return ArgKey::kNccl;
+      break;
+    case 5:
+      if (is(k, "block")) return ArgKey::kBlock;
+      if (is(k, "bytes")) return ArgKey::kBytes;
+      if (is(k, "dtype")) return ArgKey::kDtype;
+      if (is(k, "flops")) return ArgKey::kFlops;
+      break;
+    case 6:
+      if (is(k, "stream")) return ArgKey::kStream;
+      if (is(k, "device")) return ArgKey::kDevice;
+      break;
+    case 10:
+      if (is(k, "Group size")) return ArgKey::kGroupSize;
+      if (is(k, "Input Dims") || is(k, "Input dims")) return ArgKey::kInputDims;
+      if (is(k, "Input type")) return ArgKey::kInputType;
+      break;
+    case 11:
+      if (is(k, "correlation")) return ArgKey::kCorrelation;
+      if (is(k, "External id") || is(k, "external id")) return ArgKey::kExternalId;
+      break;
+    case 13:
+      if (is(k, "In msg nelems")) return ArgKey::kInNelems;
+      break;
+    case 14:
+      if (is(k, "Out msg nelems")) return ArgKey::kOutNelems;
+      break;
+    case 15:
+      if (is(k, "Collective name")) return ArgKey::kCollective;
+      if (is(k, "Concrete Inputs")) return ArgKey::kConcreteInputs;
+      break;
+    case 19:
+      if (is(k, "Process Group Ranks")) return ArgKey::kGroupRanks;
+      break;
+    default:
+      break;
+  }
+  return ArgKey::kNone;
+}
+
 // Number text as the tokenizer reads it (the characters of kNumberChar).
 double number_of(std::string_view t) {
   double d = 0;
@@ -394,49 +467,75 @@ class EventParser {
       // k may point into the chunk: it is only compared before the value is read.
       const std::string_view k = js_.read_string_view(key_);
       js_.expect(':');
-      if (k == "correlation"sv) {
-        f_.args.correlation = int_or_string();
-      } else if (k == "External id"sv || k == "external id"sv) {
-        f_.args.external_id = int_or_string();
-      } else if (k == "stream"sv) {
-        f_.args.stream = static_cast<int>(int_or_string());
-      } else if (k == "device"sv) {
-        f_.args.device = static_cast<int>(int_or_string());
-      } else if (k == "grid"sv) {
-        int3(f_.args.grid);
-      } else if (k == "block"sv) {
-        int3(f_.args.block);
-      } else if (k == "bytes"sv) {
-        f_.args.bytes = int_or_string();
-      } else if (k == "Collective name"sv) {
-        f_.args.has_nccl = true;
-        f_.args.nccl.collective = string_or_raw();
-      } else if (k == "dtype"sv) {
-        f_.args.nccl.dtype = string_or_raw();
-      } else if (k == "In msg nelems"sv) {
-        f_.args.has_nccl = true;
-        f_.args.nccl.in_nelems = int_or_string();
-      } else if (k == "Out msg nelems"sv) {
-        f_.args.nccl.out_nelems = int_or_string();
-      } else if (k == "Group size"sv) {
-        f_.args.nccl.group_size = static_cast<int>(int_or_string());
-      } else if (k == "nccl"sv && js_.peek() == '{') {
-        nccl_object();
-      } else if (k == "Process Group Ranks"sv) {
-        f_.args.nccl.group_ranks = string_or_raw();
-      } else if (k == "Input Dims"sv || k == "Input dims"sv) {
-        dims(f_.args.shapes.input_dims);
-      } else if (k == "Input type"sv) {
-        strings(f_.args.shapes.input_types);
-      } else if (k == "Concrete Inputs"sv) {
-        strings(f_.args.shapes.concrete_inputs);
-      } else if (k == "flops"sv) {
-        const char c = js_.peek();
-        if (c == '-' || (c >= '0' && c <= '9'))
-          f_.args.flops = number();
-        else
-          js_.skip_value();
-      } else if (k.find("__"sv) != std::string_view::npos && is_number_start(js_.peek())) {
+      switch (arg_key(k)) {
+        case ArgKey::kCorrelation:
+          f_.args.correlation = int_or_string();
+          continue;
+        case ArgKey::kExternalId:
+          f_.args.external_id = int_or_string();
+          continue;
+        case ArgKey::kStream:
+          f_.args.stream = static_cast<int>(int_or_string());
+          continue;
+        case ArgKey::kDevice:
+          f_.args.device = static_cast<int>(int_or_string());
+          continue;
+        case ArgKey::kGrid:
+          int3(f_.args.grid);
+          continue;
+        case ArgKey::kBlock:
+          int3(f_.args.block);
+          continue;
+        case ArgKey::kBytes:
+          f_.args.bytes = int_or_string();
+          continue;
+        case ArgKey::kCollective:
+          f_.args.has_nccl = true;
+          f_.args.nccl.collective = string_or_raw();
+          continue;
+        case ArgKey::kDtype:
+          f_.args.nccl.dtype = string_or_raw();
+          continue;
+        case ArgKey::kInNelems:
+          f_.args.has_nccl = true;
+          f_.args.nccl.in_nelems = int_or_string();
+          continue;
+        case ArgKey::kOutNelems:
+          f_.args.nccl.out_nelems = int_or_string();
+          continue;
+        case ArgKey::kGroupSize:
+          f_.args.nccl.group_size = static_cast<int>(int_or_string());
+          continue;
+        case ArgKey::kNccl:
+          if (js_.peek() == '{') {
+            nccl_object();
+            continue;
+          }
+          break;
+        case ArgKey::kGroupRanks:
+          f_.args.nccl.group_ranks = string_or_raw();
+          continue;
+        case ArgKey::kInputDims:
+          dims(f_.args.shapes.input_dims);
+          continue;
+        case ArgKey::kInputType:
+          strings(f_.args.shapes.input_types);
+          continue;
+        case ArgKey::kConcreteInputs:
+          strings(f_.args.shapes.concrete_inputs);
+          continue;
+        case ArgKey::kFlops: {
+          const char c = js_.peek();
+          if (c == '-' || (c >= '0' && c <= '9'))
+            f_.args.flops = number();
+          else
+            js_.skip_value();
+          continue;
+        }
+        case ArgKey::kNone:
+          break;
+      }
+      if (k.find("__"sv) != std::string_view::npos && is_number_start(js_.peek())) {
         // A hardware counter (smsp__..., dram__bytes_read.sum): kept for counter ranges.
         std::string metric(k);  // before number() moves on
         f_.args.metrics.emplace_back(std::move(metric), number());
@@ -470,13 +569,16 @@ class EventParser {
       const std::string_view key = js_.read_string_view(key_);
       js_.expect(':');
       // Compared before the next read: the view may point into the chunk.
-      const int which = key == "ph"sv     ? 0
-                        : key == "cat"sv  ? 1
-                        : key == "name"sv ? 2
-                        : key == "ts"sv   ? 3
-                        : key == "dur"sv  ? 4
-                        : key == "tid"sv  ? 5
-                        : key == "args"sv ? 6
+      const int which = key.size() == 2   ? (is(key, "ph")   ? 0
+                                             : is(key, "ts") ? 3
+                                                             : 7)
+                        : key.size() == 3 ? (is(key, "cat")   ? 1
+                                             : is(key, "dur") ? 4
+                                             : is(key, "tid") ? 5
+                                                              : 7)
+                        : key.size() == 4 ? (is(key, "name")   ? 2
+                                             : is(key, "args") ? 6
+                                                               : 7)
                                           : 7;
       if (which <= 1) {
         string_or_raw(which == 0 ? f_.ph : f_.cat);
