@@ -179,17 +179,34 @@ __attribute__((target("avx2"))) inline std::uint32_t eq32(__m256i v, char c) {
       _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(c))));
 }
 
-// 32-byte blocks from i while they hold no backslash; chosen at run time where the CPU has AVX2
-// (the build targets baseline x86-64). Returns where it stopped; `found` when at the end of the
-// run.
-__attribute__((target("avx2"))) std::size_t scan_avx2(const char* p, std::size_t n, std::size_t i,
-                                                      std::size_t from, ScanState& st,
-                                                      bool& found) {
+// 32-byte blocks from i while they hold no backslash; chosen at run time where the CPU has AVX2,
+// PCLMUL and POPCNT (the build targets baseline x86-64). Returns where it stopped; `found` when
+// at the end of the run. Most blocks lie inside an event, deeper than their closers could
+// unwind: those only update the state (strings by a carry-less multiply, depth by popcounts).
+__attribute__((target("avx2,pclmul,popcnt"))) std::size_t scan_avx2(const char* p, std::size_t n,
+                                                                    std::size_t i, std::size_t from,
+                                                                    ScanState& st, bool& found) {
+  const __m256i bit5 = _mm256_set1_epi8(0x20);
   for (; i + 32 <= n; i += 32) {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
     if (eq32(v, '\\')) return i;
-    const int j = scan_block(eq32(v, '"'), eq32(v, '{') | eq32(v, '['), eq32(v, '}') | eq32(v, ']'),
-                             eq32(v, ','), 32, i, from, st);
+    // '[' and ']' are '{' and '}' without bit 5: one compare each for openers and closers.
+    const __m256i folded = _mm256_or_si256(v, bit5);
+    const std::uint32_t quote = eq32(v, '"'), open = eq32(folded, '{'), close = eq32(folded, '}'),
+                        comma = eq32(v, ',');
+    // Bit j: inside a string after byte j (the prefix XOR of the quotes).
+    const std::uint64_t prefix = static_cast<std::uint64_t>(
+        _mm_cvtsi128_si64(_mm_clmulepi64_si128(_mm_set_epi64x(0, quote), _mm_set1_epi8(-1), 0)));
+    const std::uint32_t in_str =
+        static_cast<std::uint32_t>(prefix) ^ (st.in_string ? 0xffffffffu : 0u);
+    const std::uint32_t outside = ~in_str;
+    const int opens = _mm_popcnt_u32(open & outside), closes = _mm_popcnt_u32(close & outside);
+    if (st.depth > closes) {  // never back at depth 0 in this block: no stop here
+      st.depth += opens - closes;
+      st.in_string = in_str >> 31;
+      continue;
+    }
+    const int j = scan_block(quote, open, close, comma, 32, i, from, st);
     if (j >= 0) {
       found = true;
       return i + static_cast<std::size_t>(j);
@@ -198,7 +215,8 @@ __attribute__((target("avx2"))) std::size_t scan_avx2(const char* p, std::size_t
   return i;
 }
 
-const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
+const bool kHaveAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul") &&
+                       __builtin_cpu_supports("popcnt");
 
 // string_stops16 over 32 bytes: moves pos to the first '"', '\\' or control character; false
 // when there is none before the last 32-byte block ends.
