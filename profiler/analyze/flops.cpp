@@ -156,17 +156,31 @@ std::optional<OpFlops> op_flops(const std::string& name, const traceio::OpShapes
 std::vector<OpInstance> link_op_flops(const traceio::RankTrace& t,
                                       const std::function<bool(traceio::NameId)>& may_climb) {
   // Parent of each op on its thread: the nearest op whose interval encloses it.
-  std::vector<std::size_t> order(t.ops.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    const auto& x = t.ops[a];
-    const auto& y = t.ops[b];
-    return std::tie(x.tid, x.ts, y.dur) < std::tie(y.tid, y.ts, x.dur);
-  });
+  // Sorted by thread, start, longest first, on compact keys (not through the op records).
+  struct Key {
+    std::int64_t tid, ts, neg_dur;
+    std::size_t idx;
+    bool operator<(const Key& k) const {
+      return std::tie(tid, ts, neg_dur, idx) < std::tie(k.tid, k.ts, k.neg_dur, k.idx);
+    }
+  };
+  std::vector<Key> order(t.ops.size());
+  for (std::size_t i = 0; i < t.ops.size(); ++i)
+    order[i] = {t.ops[i].tid, t.ops[i].ts, -t.ops[i].dur, i};
+  // Grouped by thread in file order first: most profilers write each thread's ops in start
+  // order, and a thread already in order needs no sort.
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Key& a, const Key& b) { return a.tid < b.tid; });
+  for (auto b = order.begin(); b != order.end();) {
+    const auto e = std::find_if(b, order.end(), [&](const Key& k) { return k.tid != b->tid; });
+    if (!std::is_sorted(b, e)) std::sort(b, e);
+    b = e;
+  }
   constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   std::vector<std::size_t> parent(t.ops.size(), kNone);
   std::vector<std::size_t> stack;
-  for (std::size_t idx : order) {
+  for (const Key& key : order) {
+    const std::size_t idx = key.idx;
     const auto& o = t.ops[idx];
     while (!stack.empty() &&
            (t.ops[stack.back()].tid != o.tid || t.ops[stack.back()].end() < o.end()))

@@ -670,9 +670,13 @@ void JsonStream::raw_value(std::string* out, int depth) {
       fail("unexpected end of file (truncated?), expected a value");
     default: {
       if (c == '-' || (c >= '0' && c <= '9')) {
+        if (!out) {  // skipped: the view needs no copy when the number ends in this chunk
+          read_number_view(skip_scratch_);
+          return;
+        }
         std::string num;
         read_number_text(num);
-        if (out) *out += num;
+        *out += num;
         return;
       }
       fail(std::string("unexpected character '") + c + "'");

@@ -116,6 +116,7 @@ class JsonStream {
   std::unique_ptr<char[]> prev_;  // the chunk before, kept for views
   std::size_t pos_ = 0, len_ = 0;
   std::uint64_t consumed_ = 0;  // bytes before buf_
+  std::string skip_scratch_;    // a skipped number that crosses a chunk boundary
   bool eof_ = false;
 };
 
