@@ -215,8 +215,12 @@ __attribute__((target("avx2,pclmul,popcnt"))) std::size_t scan_avx2(const char* 
   return i;
 }
 
-const bool kHaveAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul") &&
-                       __builtin_cpu_supports("popcnt");
+// Set during static initialisation: __builtin_cpu_init first, as it may not have run yet.
+const bool kHaveAvx2 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul") &&
+         __builtin_cpu_supports("popcnt");
+}();
 
 // string_stops16 over 32 bytes: moves pos to the first '"', '\\' or control character; false
 // when there is none before the last 32-byte block ends.
