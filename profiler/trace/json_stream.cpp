@@ -1,6 +1,7 @@
 #include "profiler/trace/json_stream.hpp"
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <condition_variable>
@@ -215,12 +216,14 @@ __attribute__((target("avx2,pclmul,popcnt"))) std::size_t scan_avx2(const char* 
   return i;
 }
 
-// Set during static initialisation: __builtin_cpu_init first, as it may not have run yet.
-const bool kHaveAvx2 = [] {
+// Whether the CPU runs the AVX2 paths. Set during static initialisation (__builtin_cpu_init
+// first, as it may not have run yet); use_avx2(false) turns them off.
+const bool kCpuHasAvx2 = [] {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul") &&
          __builtin_cpu_supports("popcnt");
 }();
+std::atomic<bool> avx2_on{kCpuHasAvx2};
 
 // string_stops16 over 32 bytes: moves pos to the first '"', '\\' or control character; false
 // when there is none before the last 32-byte block ends.
@@ -246,7 +249,7 @@ std::size_t scan_elements(const char* p, std::size_t n, std::size_t from, ScanSt
   std::size_t i = 0;
   while (i < n) {
 #if defined(GOODPUT_SCAN_AVX2)
-    if (kHaveAvx2 && !st.escaped) {
+    if (!st.escaped && avx2_on.load(std::memory_order_relaxed)) {
       bool found = false;
       i = scan_avx2(p, n, i, from, st, found);
       if (found) return i;
@@ -460,7 +463,7 @@ void JsonStream::skip_ws_run() {
 void JsonStream::scan_string_run() {
   const char* p = buf_;
 #if defined(GOODPUT_SCAN_AVX2)
-  if (kHaveAvx2 && skip_string32(p, pos_, len_)) return;
+  if (avx2_on.load(std::memory_order_relaxed) && skip_string32(p, pos_, len_)) return;
 #endif
 #if defined(__SSE2__)
   if (skip16(p, pos_, len_, string_stops16)) return;
@@ -701,6 +704,16 @@ void JsonStream::skip_rest() {
     }
     pos_ = len_;
   }
+}
+
+bool use_avx2(bool on) {
+#if defined(GOODPUT_SCAN_AVX2)
+  avx2_on.store(on && kCpuHasAvx2);
+  return avx2_on.load();
+#else
+  (void)on;
+  return false;
+#endif
 }
 
 JsonStream::Take JsonStream::take_elements(std::string& out, std::uint64_t& offset,

@@ -120,6 +120,11 @@ class JsonStream {
   bool eof_ = false;
 };
 
+// The structural and string scans take 32-byte AVX2 blocks where the CPU has AVX2, PCLMUL and
+// POPCNT, else 16-byte SSE2 ones. use_avx2(false) forces the latter (tests cover both); returns
+// whether AVX2 is now in use.
+bool use_avx2(bool on);
+
 // Exact decimal microseconds text -> integer nanoseconds ("12.3456" -> 12345; exponents via
 // strtod). Throws std::invalid_argument on text that is not a number.
 std::int64_t micros_text_to_ns(std::string_view text);

@@ -319,13 +319,19 @@ TEST(KinetoReader, CountedEventsSkipTheirMembersExactly) {
   }
   text += "]}";
   ASSERT_GT(text.size(), 4u << 20);
-  for (bool gz : {false, true}) {
-    const auto t = read_trace(write_temp(text, gz));
-    ASSERT_EQ(t.gpu.size(), static_cast<std::size_t>(n)) << gz;
-    EXPECT_EQ(t.flow_events, static_cast<std::size_t>(n)) << gz;
-    EXPECT_EQ(t.skipped_events, static_cast<std::size_t>(n)) << gz;
-    for (int i = 0; i < n; ++i) ASSERT_EQ(t.gpu[static_cast<std::size_t>(i)].correlation, i) << i;
-  }
+  struct Restore {
+    ~Restore() { use_avx2(true); }
+  } restore;
+  for (const bool avx2 : {true, false})
+    for (bool gz : {false, true}) {
+      SCOPED_TRACE(avx2 ? "AVX2 blocks (where the CPU has them)" : "SSE2 blocks");
+      use_avx2(avx2);
+      const auto t = read_trace(write_temp(text, gz));
+      ASSERT_EQ(t.gpu.size(), static_cast<std::size_t>(n)) << gz;
+      EXPECT_EQ(t.flow_events, static_cast<std::size_t>(n)) << gz;
+      EXPECT_EQ(t.skipped_events, static_cast<std::size_t>(n)) << gz;
+      for (int i = 0; i < n; ++i) ASSERT_EQ(t.gpu[static_cast<std::size_t>(i)].correlation, i) << i;
+    }
   // A counted event cut short is still an error that names the truncation.
   const std::string cut =
       error_of(R"J({"traceEvents": [{"ph": "X", "cat": "python_function", "args": {"a": [1, 2)J");
@@ -355,26 +361,33 @@ TEST(JsonStreamScan, TakeElementsCutsWhereAByteScanWould) {
   std::string text = "[";
   for (std::size_t e = 0; e < elems.size(); ++e) text += (e ? "," : "") + elems[e];
   text += "]";
-  for (std::size_t target : {1u, 7u, 33u, 100u, 257u, 1000u}) {
-    JsonStream js("mem", text, 0);
-    js.expect('[');
-    std::string run;
-    std::uint64_t offset = 0;
-    std::size_t next = 0;  // the first element of the next run
-    for (;;) {
-      const auto took = js.take_elements(run, offset, target);
-      if (took == JsonStream::Take::kNone) break;
-      // Reference: whole elements from `next` until the run reaches the target.
-      std::string want;
-      while (next < elems.size() && (want.empty() || want.size() < target)) {
-        if (!want.empty()) want += ',';
-        want += elems[next++];
+  // Restores the CPU's default when the test ends, whatever happens.
+  struct Restore {
+    ~Restore() { use_avx2(true); }
+  } restore;
+  for (const bool avx2 : {true, false})
+    for (std::size_t target : {1u, 7u, 33u, 100u, 257u, 1000u}) {
+      SCOPED_TRACE(avx2 ? "AVX2 blocks (where the CPU has them)" : "SSE2 blocks");
+      use_avx2(avx2);
+      JsonStream js("mem", text, 0);
+      js.expect('[');
+      std::string run;
+      std::uint64_t offset = 0;
+      std::size_t next = 0;  // the first element of the next run
+      for (;;) {
+        const auto took = js.take_elements(run, offset, target);
+        if (took == JsonStream::Take::kNone) break;
+        // Reference: whole elements from `next` until the run reaches the target.
+        std::string want;
+        while (next < elems.size() && (want.empty() || want.size() < target)) {
+          if (!want.empty()) want += ',';
+          want += elems[next++];
+        }
+        ASSERT_EQ(run, want) << "target " << target << ", run ending at element " << next;
+        if (took == JsonStream::Take::kLast) break;
       }
-      ASSERT_EQ(run, want) << "target " << target << ", run ending at element " << next;
-      if (took == JsonStream::Take::kLast) break;
+      EXPECT_EQ(next, elems.size()) << target;
     }
-    EXPECT_EQ(next, elems.size()) << target;
-  }
 }
 
 }  // namespace
