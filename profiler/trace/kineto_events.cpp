@@ -1,0 +1,602 @@
+// Kineto's events, current schema (lower-case categories, fractional-microsecond ts/dur, ac2g
+// flows, NCCL args, "Input Dims") and the 2021 one (Kernel/Operator/Runtime/Memcpy/Memset
+// categories, "Input dims", "external id", string tids). Chrome-trace ts/dur are microseconds
+// whatever displayTimeUnit says (that field only sets the viewer's display unit).
+#include "profiler/trace/kineto_events.hpp"
+
+#include <array>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "harness/core/error.hpp"
+
+namespace goodput::traceio {
+
+using namespace std::string_view_literals;
+
+namespace {
+
+enum class Cat {
+  kKernel,
+  kMemcpy,
+  kMemset,
+  kRuntime,
+  kCpuOp,
+  kAnnotation,
+  kGpuAnnotation,
+  kCounterRange,
+  kFlow,
+  kOther
+};
+
+Cat category(std::string_view cat) {
+  // Checked by length first: this runs once per event.
+  switch (cat.size()) {
+    case 4:
+      if (cat == "ac2g"sv) return Cat::kFlow;
+      break;
+    case 5:
+      if (cat == "async"sv) return Cat::kFlow;
+      break;
+    case 6:
+      if (cat == "kernel"sv || cat == "Kernel"sv) return Cat::kKernel;
+      if (cat == "Memcpy"sv) return Cat::kMemcpy;
+      if (cat == "Memset"sv) return Cat::kMemset;
+      if (cat == "cpu_op"sv) return Cat::kCpuOp;
+      break;
+    case 7:
+      if (cat == "Runtime"sv) return Cat::kRuntime;
+      break;
+    case 8:
+      if (cat == "Operator"sv) return Cat::kCpuOp;
+      break;
+    case 10:
+      if (cat == "gpu_memcpy"sv) return Cat::kMemcpy;
+      if (cat == "gpu_memset"sv) return Cat::kMemset;
+      break;
+    case 11:
+      if (cat == "cuda_driver"sv) return Cat::kRuntime;
+      break;
+    case 12:
+      if (cat == "cuda_runtime"sv) return Cat::kRuntime;
+      break;
+    case 15:
+      if (cat == "user_annotation"sv) return Cat::kAnnotation;
+      break;
+    case 16:
+      if (cat == "async_cpu_to_gpu"sv) return Cat::kFlow;
+      break;
+    case 19:
+      if (cat == "gpu_user_annotation"sv) return Cat::kGpuAnnotation;
+      if (cat == "cuda_profiler_range"sv) return Cat::kCounterRange;
+      break;
+    default:
+      break;
+  }
+  return Cat::kOther;
+}
+
+// Every arg any event kind may need; reset per event.
+struct Args {
+  std::int64_t correlation = -1, external_id = -1, bytes = -1;
+  int device = -1, stream = -1;
+  std::array<int, 3> grid{0, 0, 0}, block{0, 0, 0};
+  bool has_nccl = false;
+  NcclArgs nccl;
+  OpShapes shapes;
+  std::optional<double> flops;
+  std::vector<std::pair<std::string, double>> metrics;  // counter names hold "__"
+  void reset() {
+    correlation = external_id = bytes = -1;
+    device = stream = -1;
+    grid = block = {0, 0, 0};
+    has_nccl = false;
+    nccl = NcclArgs{};
+    shapes.input_dims.clear();
+    shapes.input_types.clear();
+    shapes.concrete_inputs.clear();
+    metrics.clear();
+    flops.reset();
+  }
+};
+
+// The args keys EventParser reads. Looked up by length first, then compared as fixed-size
+// memory (inlined): most keys of a Kineto op (ids, strides, call stacks) match none.
+enum class ArgKey {
+  kNone,
+  kCorrelation,
+  kExternalId,
+  kStream,
+  kDevice,
+  kGrid,
+  kBlock,
+  kBytes,
+  kCollective,
+  kDtype,
+  kInNelems,
+  kOutNelems,
+  kGroupSize,
+  kNccl,
+  kGroupRanks,
+  kInputDims,
+  kInputType,
+  kConcreteInputs,
+  kFlops
+};
+
+template <std::size_t N>
+bool is(std::string_view k, const char (&lit)[N]) {
+  return k.size() == N - 1 && std::memcmp(k.data(), lit, N - 1) == 0;
+}
+
+ArgKey arg_key(std::string_view k) {
+  switch (k.size()) {
+    case 4:
+      if (is(k, "grid")) return ArgKey::kGrid;
+      if (is(k, "nccl")) return ArgKey::kNccl;
+      break;
+    case 5:
+      if (is(k, "block")) return ArgKey::kBlock;
+      if (is(k, "bytes")) return ArgKey::kBytes;
+      if (is(k, "dtype")) return ArgKey::kDtype;
+      if (is(k, "flops")) return ArgKey::kFlops;
+      break;
+    case 6:
+      if (is(k, "stream")) return ArgKey::kStream;
+      if (is(k, "device")) return ArgKey::kDevice;
+      break;
+    case 10:
+      if (is(k, "Group size")) return ArgKey::kGroupSize;
+      if (is(k, "Input Dims") || is(k, "Input dims")) return ArgKey::kInputDims;
+      if (is(k, "Input type")) return ArgKey::kInputType;
+      break;
+    case 11:
+      if (is(k, "correlation")) return ArgKey::kCorrelation;
+      if (is(k, "External id") || is(k, "external id")) return ArgKey::kExternalId;
+      break;
+    case 13:
+      if (is(k, "In msg nelems")) return ArgKey::kInNelems;
+      break;
+    case 14:
+      if (is(k, "Out msg nelems")) return ArgKey::kOutNelems;
+      break;
+    case 15:
+      if (is(k, "Collective name")) return ArgKey::kCollective;
+      if (is(k, "Concrete Inputs")) return ArgKey::kConcreteInputs;
+      break;
+    case 19:
+      if (is(k, "Process Group Ranks")) return ArgKey::kGroupRanks;
+      break;
+    default:
+      break;
+  }
+  return ArgKey::kNone;
+}
+
+// Number text as the tokenizer reads it (the characters of kNumberChar).
+double number_of(std::string_view t) {
+  double d = 0;
+  std::from_chars(t.data(), t.data() + t.size(), d);
+  return d;
+}
+std::int64_t integer_of(std::string_view t) {
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec == std::errc() && end == t.data() + t.size()) return v;
+  double d = 0;  // 1.5, 1e3, overflow
+  std::from_chars(t.data(), t.data() + t.size(), d);
+  return static_cast<std::int64_t>(d);
+}
+// An id written as a string: its number ("1890023232"), else a stable hash of the text.
+std::int64_t id_of_string(const std::string& s) {
+  char* end = nullptr;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (!s.empty() && end && *end == '\0') return v;
+  return static_cast<std::int64_t>(std::hash<std::string>{}(s)&0x7fffffffffffULL);
+}
+
+// What one event says: the fields EventParser reads, before it counts or keeps the event.
+struct EventFields {
+  std::string ph, cat, name;
+  std::int64_t ts = 0, dur = 0, tid = 0;
+  bool has_ts = false, has_dur = false;
+  Args args;
+  void reset() {
+    ph.clear();
+    cat.clear();
+    name.clear();
+    ts = dur = tid = 0;
+    has_ts = has_dur = false;
+    args.reset();
+  }
+};
+
+// Counts the event (ph and cat read) when it is a flow or of a kind not kept; true then.
+bool counted_only(RankTrace& out, std::string_view ph, std::string_view cat) {
+  const Cat c = category(cat);
+  if (c == Cat::kFlow && (ph == "s"sv || ph == "f"sv || ph == "t"sv)) {
+    ++out.flow_events;
+    return true;
+  }
+  if (ph != "X"sv || c == Cat::kOther || c == Cat::kFlow) {
+    ++out.skipped_events;
+    return true;
+  }
+  return false;
+}
+
+// Appends an event that counted_only() did not count; bad(why) throws the reader's error.
+template <class Bad>
+void keep_event(RankTrace& out, EventFields& f, Bad&& bad) {
+  const Cat c = category(f.cat);
+  if (!f.has_ts) bad("missing \"ts\"");
+  if (!f.has_dur) bad("missing \"dur\"");
+  if (f.dur < 0) bad("negative duration " + std::to_string(f.dur) + " ns");
+  // Fields every kept event shares.
+  auto base = [&](auto& e) {
+    e.name = out.names.intern(f.name);
+    e.ts = f.ts;
+    e.dur = f.dur;
+  };
+  switch (c) {
+    case Cat::kKernel:
+    case Cat::kMemcpy:
+    case Cat::kMemset: {
+      GpuEvent g;
+      base(g);
+      g.kind = c == Cat::kKernel   ? GpuKind::kKernel
+               : c == Cat::kMemcpy ? GpuKind::kMemcpy
+                                   : GpuKind::kMemset;
+      g.device = f.args.device;
+      g.stream = f.args.stream;
+      g.correlation = f.args.correlation;
+      g.external_id = f.args.external_id;
+      g.grid = f.args.grid;
+      g.block = f.args.block;
+      g.bytes = f.args.bytes;
+      if (f.args.has_nccl) {
+        g.nccl = static_cast<std::int32_t>(out.nccl_args.size());
+        out.nccl_args.push_back(f.args.nccl);
+      }
+      out.gpu.push_back(std::move(g));
+      break;
+    }
+    case Cat::kRuntime: {
+      RuntimeCall r;
+      base(r);
+      r.tid = f.tid;
+      r.correlation = f.args.correlation;
+      r.external_id = f.args.external_id;
+      out.runtime.push_back(r);
+      break;
+    }
+    case Cat::kCpuOp:
+    case Cat::kAnnotation: {
+      CpuOp o;
+      base(o);
+      o.tid = f.tid;
+      o.external_id = f.args.external_id;
+      o.annotation = c == Cat::kAnnotation || f.name.rfind("ProfilerStep#", 0) == 0;
+      o.shapes = out.shapes.intern(f.args.shapes);
+      o.flops = f.args.flops;
+      out.ops.push_back(std::move(o));
+      break;
+    }
+    case Cat::kCounterRange: {
+      CounterRange cr;
+      base(cr);
+      cr.metrics = std::move(f.args.metrics);
+      out.counter_ranges.push_back(std::move(cr));
+      break;
+    }
+    case Cat::kGpuAnnotation: {
+      GpuAnnotation a;
+      base(a);
+      a.tid = f.tid;
+      out.gpu_annotations.push_back(a);
+      break;
+    }
+    default:
+      ++out.skipped_events;
+  }
+}
+
+class EventParser {
+ public:
+  // first_index: the number of events before the first one this parser sees (error messages).
+  EventParser(JsonStream& js, RankTrace& out, std::size_t first_index = 0)
+      : js_(js), out_(out), index_(first_index) {}
+
+  // Text cut by JsonStream::take_elements: events separated by commas, up to the end.
+  void parse_segment() {
+    do {
+      parse_event();
+    } while (js_.accept(','));
+    if (!js_.at_end()) js_.fail(std::string("expected ',' or ']', found '") + js_.peek() + "'");
+  }
+  std::size_t index() const { return index_; }
+
+ private:
+  double number() { return number_of(js_.read_number_view(tmp_)); }
+  std::int64_t integer() { return integer_of(js_.read_number_view(tmp_)); }
+  // A number, or a string holding one ("1890023232"); other strings hash to a stable id.
+  std::int64_t int_or_string() {
+    const char c = js_.peek();
+    if (c == '"') {
+      js_.read_string(tmp_);
+      return id_of_string(tmp_);
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) return integer();
+    js_.skip_value();
+    return -1;
+  }
+  void string_or_raw(std::string& s) {
+    if (js_.peek() == '"') {
+      js_.read_string(s);
+    } else {
+      s.clear();
+      js_.read_raw(s);
+    }
+  }
+  std::string string_or_raw() {
+    std::string s;
+    string_or_raw(s);
+    return s;
+  }
+  void int3(std::array<int, 3>& v) {
+    if (js_.peek() != '[') {
+      js_.skip_value();
+      return;
+    }
+    js_.expect('[');
+    bool first = true;
+    std::size_t i = 0;
+    while (js_.more(']', first)) {
+      const auto x = integer();
+      if (i < 3) v[i] = static_cast<int>(x);
+      ++i;
+    }
+  }
+  void dims(std::vector<std::vector<std::int64_t>>& out) {
+    out.clear();
+    if (js_.peek() != '[') {
+      js_.skip_value();
+      return;
+    }
+    js_.expect('[');
+    bool first = true;
+    while (js_.more(']', first)) {
+      out.emplace_back();
+      if (js_.peek() != '[') {  // a scalar or null where a shape should be
+        js_.skip_value();
+        continue;
+      }
+      js_.expect('[');
+      bool f2 = true;
+      while (js_.more(']', f2)) {
+        if (js_.peek() == '[') {  // TensorList: keep the shape of its first element only
+          js_.skip_value();
+          continue;
+        }
+        out.back().push_back(integer());
+      }
+    }
+  }
+  void strings(std::vector<std::string>& out) {
+    out.clear();
+    if (js_.peek() != '[') {
+      js_.skip_value();
+      return;
+    }
+    js_.expect('[');
+    bool first = true;
+    while (js_.more(']', first)) out.push_back(string_or_raw());
+  }
+
+  // goodput traces: "nccl": {collective, algorithm, protocol, reduction, dtype} parsed from the
+  // kernel name; Kineto's own keys, when also present, win.
+  void nccl_object() {
+    js_.expect('{');
+    f_.args.has_nccl = true;
+    bool first = true;
+    while (js_.more('}', first)) {
+      js_.read_string(key_);
+      js_.expect(':');
+      if (js_.peek() != '"') {
+        js_.skip_value();
+        continue;
+      }
+      js_.read_string(tmp_);
+      if (key_ == "collective"sv && f_.args.nccl.collective.empty())
+        f_.args.nccl.collective = tmp_;
+      else if (key_ == "dtype"sv && f_.args.nccl.dtype.empty())
+        f_.args.nccl.dtype = tmp_;
+      else if (key_ == "algorithm"sv)
+        f_.args.nccl.algorithm = tmp_;
+      else if (key_ == "protocol"sv)
+        f_.args.nccl.protocol = tmp_;
+    }
+  }
+
+  void parse_args() {
+    js_.expect('{');
+    bool first = true;
+    while (js_.more('}', first)) {
+      // k may point into the chunk: it is only compared before the value is read.
+      const std::string_view k = js_.read_string_view(key_);
+      js_.expect(':');
+      switch (arg_key(k)) {
+        case ArgKey::kCorrelation:
+          f_.args.correlation = int_or_string();
+          continue;
+        case ArgKey::kExternalId:
+          f_.args.external_id = int_or_string();
+          continue;
+        case ArgKey::kStream:
+          f_.args.stream = static_cast<int>(int_or_string());
+          continue;
+        case ArgKey::kDevice:
+          f_.args.device = static_cast<int>(int_or_string());
+          continue;
+        case ArgKey::kGrid:
+          int3(f_.args.grid);
+          continue;
+        case ArgKey::kBlock:
+          int3(f_.args.block);
+          continue;
+        case ArgKey::kBytes:
+          f_.args.bytes = int_or_string();
+          continue;
+        case ArgKey::kCollective:
+          f_.args.has_nccl = true;
+          f_.args.nccl.collective = string_or_raw();
+          continue;
+        case ArgKey::kDtype:
+          f_.args.nccl.dtype = string_or_raw();
+          continue;
+        case ArgKey::kInNelems:
+          f_.args.has_nccl = true;
+          f_.args.nccl.in_nelems = int_or_string();
+          continue;
+        case ArgKey::kOutNelems:
+          f_.args.nccl.out_nelems = int_or_string();
+          continue;
+        case ArgKey::kGroupSize:
+          f_.args.nccl.group_size = static_cast<int>(int_or_string());
+          continue;
+        case ArgKey::kNccl:
+          if (js_.peek() == '{') {
+            nccl_object();
+            continue;
+          }
+          break;
+        case ArgKey::kGroupRanks:
+          f_.args.nccl.group_ranks = string_or_raw();
+          continue;
+        case ArgKey::kInputDims:
+          dims(f_.args.shapes.input_dims);
+          continue;
+        case ArgKey::kInputType:
+          strings(f_.args.shapes.input_types);
+          continue;
+        case ArgKey::kConcreteInputs:
+          strings(f_.args.shapes.concrete_inputs);
+          continue;
+        case ArgKey::kFlops: {
+          const char c = js_.peek();
+          if (c == '-' || (c >= '0' && c <= '9'))
+            f_.args.flops = number();
+          else
+            js_.skip_value();
+          continue;
+        }
+        case ArgKey::kNone:
+          break;
+      }
+      if (k.find("__"sv) != std::string_view::npos && is_number_start(js_.peek())) {
+        // A hardware counter (smsp__..., dram__bytes_read.sum): kept for counter ranges.
+        std::string metric(k);  // before number() moves on
+        f_.args.metrics.emplace_back(std::move(metric), number());
+      } else {
+        js_.skip_value();
+      }
+    }
+  }
+
+  static bool is_number_start(char c) { return c == '-' || (c >= '0' && c <= '9'); }
+
+  std::int64_t time_ns(const char* field) {
+    const std::string_view v = js_.read_number_view(tmp_);
+    try {
+      return micros_text_to_ns(v);
+    } catch (const std::invalid_argument&) {
+      js_.fail(std::string("event #") + std::to_string(index_) + ": bad \"" + field + "\" " +
+               std::string(v));
+    }
+  }
+
+  void parse_event() {
+    const std::uint64_t at = js_.offset();
+    if (js_.peek() != '{') js_.fail("event #" + std::to_string(index_) + " is not an object");
+    js_.expect('{');
+    f_.reset();
+    bool has_ph = false, has_cat = false;
+    bool kept = false;  // ph and cat read, and the event is one that is kept
+    bool first = true;
+    while (js_.more('}', first)) {
+      const std::string_view key = js_.read_string_view(key_);
+      js_.expect(':');
+      // Compared before the next read: the view may point into the chunk.
+      const int which = key.size() == 2   ? (is(key, "ph")   ? 0
+                                             : is(key, "ts") ? 3
+                                                             : 7)
+                        : key.size() == 3 ? (is(key, "cat")   ? 1
+                                             : is(key, "dur") ? 4
+                                             : is(key, "tid") ? 5
+                                                              : 7)
+                        : key.size() == 4 ? (is(key, "name")   ? 2
+                                             : is(key, "args") ? 6
+                                                               : 7)
+                                          : 7;
+      if (which <= 1) {
+        string_or_raw(which == 0 ? f_.ph : f_.cat);
+        (which == 0 ? has_ph : has_cat) = true;
+        // Kineto writes "ph" and "cat" first: an event that is only counted (flows, Python
+        // functions, instant events: most of the bytes of many traces) skips its other members.
+        if (has_ph && has_cat && !kept) {
+          if (counted_only(out_, f_.ph, f_.cat)) {
+            js_.skip_rest();
+            ++index_;
+            return;
+          }
+          kept = true;
+        }
+      } else if (which == 2) {
+        string_or_raw(f_.name);
+      } else if (which == 3) {
+        f_.ts = time_ns("ts");
+        f_.has_ts = true;
+      } else if (which == 4) {
+        f_.dur = time_ns("dur");
+        f_.has_dur = true;
+      } else if (which == 5) {
+        f_.tid = int_or_string();
+      } else if (which == 6 && js_.peek() == '{') {
+        parse_args();
+      } else {
+        js_.skip_value();
+      }
+    }
+    const std::size_t idx = index_++;
+    if (!kept && counted_only(out_, f_.ph, f_.cat)) return;
+    keep_event(out_, f_, [&](const std::string& why) {
+      throw InputError(js_.path() + ": byte " + std::to_string(at) + ": event #" +
+                       std::to_string(idx) + " (\"" + f_.name.substr(0, 80) + "\", cat " + f_.cat +
+                       "): " + why);
+    });
+  }
+
+  JsonStream& js_;
+  RankTrace& out_;
+  std::string key_, tmp_;
+  EventFields f_;
+  std::size_t index_ = 0;
+};
+
+}  // namespace
+
+std::size_t parse_kineto_events(JsonStream& in, RankTrace& out, std::size_t first_index) {
+  EventParser p(in, out, first_index);
+  p.parse_segment();
+  return p.index() - first_index;
+}
+
+}  // namespace goodput::traceio
