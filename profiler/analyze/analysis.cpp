@@ -10,6 +10,7 @@
 
 #include "harness/core/error.hpp"
 #include "harness/core/gpu_spec.hpp"
+#include "harness/core/parallel.hpp"
 #include "harness/core/stats.hpp"
 #include "profiler/analyze/annotate.hpp"
 #include "profiler/analyze/classify.hpp"
@@ -168,7 +169,26 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
   std::map<std::string, std::map<int, StepBreakdown>> by_step;
   std::vector<std::string> step_order;
 
-  for (const auto& in : inputs) {
+  // The heavy per-rank parts, one rank per core; the loop below reports them in rank order.
+  struct RankWork {
+    std::vector<KernelClass> class_of;
+    HtaBreakdown hta;
+    std::vector<OpInstance> ops;
+  };
+  std::vector<RankWork> work(inputs.size());
+  parallel_for(inputs.size(), [&](std::size_t i) {
+    const traceio::RankTrace& t = *inputs[i].trace;
+    if (t.gpu.empty()) return;
+    RankWork& w = work[i];
+    w.class_of = classify_gpu_names(t, classifier);
+    w.hta = hta_breakdown(t);
+    w.ops = link_op_flops(t, [&](traceio::NameId n) {
+      return w.class_of[n] == KernelClass::kGemm || w.class_of[n] == KernelClass::kAttention;
+    });
+  });
+
+  for (std::size_t rank_index = 0; rank_index < inputs.size(); ++rank_index) {
+    const TraceInput& in = inputs[rank_index];
     const traceio::RankTrace& t = *in.trace;
     const double mb = static_cast<double>(t.bytes) / 1e6;
     in_json.push_back({{"path", t.path},
@@ -204,7 +224,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
       continue;
     }
 
-    const std::vector<KernelClass> class_of = classify_gpu_names(t, classifier);
+    const std::vector<KernelClass>& class_of = work[rank_index].class_of;
 
     json r;
     r["rank"] = t.rank();
@@ -214,7 +234,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     r["peaks"] = to_json(peaks);
 
     // HTA-compatible numbers.
-    const HtaBreakdown h = hta_breakdown(t);
+    const HtaBreakdown& h = work[rank_index].hta;
     r["hta_compatible"] = {{"span_us", h.span_us},
                            {"idle_us", h.idle_us},
                            {"compute_us", h.compute_us},
@@ -228,9 +248,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
                            {"gpu_events_dropped", h.gpu_events_dropped}};
 
     // FLOPs of GEMM/attention ops.
-    const auto ops = link_op_flops(t, [&](traceio::NameId n) {
-      return class_of[n] == KernelClass::kGemm || class_of[n] == KernelClass::kAttention;
-    });
+    const std::vector<OpInstance>& ops = work[rank_index].ops;
     const auto table = shape_table(t, ops);
 
     // Steps.

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "harness/core/error.hpp"
+#include "harness/core/parallel.hpp"
 #include "profiler/trace/byte_source.hpp"
 #include "profiler/trace/json_stream.hpp"
 #include "profiler/trace/kineto_events.hpp"
@@ -433,28 +434,12 @@ std::vector<RankTrace> read_traces(const std::vector<std::string>& paths,
   if (files.empty()) throw InputError("no trace files given");
   // One file per rank: read them in parallel (each also inflates on its own thread).
   std::vector<RankTrace> out(files.size());
-  std::vector<std::exception_ptr> errors(files.size());
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i; (i = next++) < files.size();) {
-      try {
-        const auto t0 = std::chrono::steady_clock::now();
-        out[i] = read_trace(files[i]);
-        out[i].read_seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-    }
-  };
-  const std::size_t workers =
-      std::min<std::size_t>(files.size(), std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> pool;
-  for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(work);
-  work();
-  for (auto& th : pool) th.join();
-  for (const auto& e : errors)  // the first failing file, in the order given
-    if (e) std::rethrow_exception(e);
+  parallel_for(files.size(), [&](std::size_t i) {  // the first failing file, in the order given
+    const auto t0 = std::chrono::steady_clock::now();
+    out[i] = read_trace(files[i]);
+    out[i].read_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  });
   if (out.size() > 1) {
     // Files without distributedInfo take their position as rank.
     for (std::size_t i = 0; i < out.size(); ++i)
