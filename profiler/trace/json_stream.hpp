@@ -1,8 +1,8 @@
 // A pull parser over a (possibly gzip-compressed) JSON file that never holds the whole document:
 // a background thread reads and inflates 2 MiB chunks (ByteSource: gzip or plain) while the caller
-// parses the previous one, so decompression and parsing
-// overlap. Trace readers walk the top level and the event array with it and keep only what they
-// need. Errors are InputError naming the file and the byte offset in the uncompressed JSON.
+// parses the previous one, so decompression and parsing overlap. Trace readers walk the top level
+// and the event array with it and keep only what they need. Errors are InputError naming the file
+// and the byte offset in the uncompressed JSON.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -100,6 +100,7 @@ class JsonStream {
   bool fill();
   char next_byte();  // consume one byte; '\0' past the end
   void skip_ws();
+  void skip_ws_run();  // a whitespace run of any length, 16 bytes at a time
   [[noreturn]] void expect_failed(char want, char got) const;
   [[noreturn]] void more_failed(char closer, char got) const;
   // Advance to the first '"', '\\' or control character in this chunk (or its end).
@@ -109,7 +110,6 @@ class JsonStream {
 
   std::string path_;
   std::unique_ptr<Reader> reader_;
-  void skip_ws_run();  // a whitespace run of any length, 16 bytes at a time
 
   const char* buf_ = nullptr;     // the chunk being parsed (cur_, or text in memory)
   std::unique_ptr<char[]> cur_;   // owns buf_ when streaming

@@ -219,24 +219,24 @@ struct EventFields {
   }
 };
 
-// Counts the event (ph and cat read) when it is a flow or of a kind not kept; true then.
-bool counted_only(RankTrace& out, std::string_view ph, std::string_view cat) {
+// The category of an event that is kept (ph and cat read); nullopt after counting one that is
+// only counted: a flow, or a kind not kept.
+std::optional<Cat> kept_category(RankTrace& out, std::string_view ph, std::string_view cat) {
   const Cat c = category(cat);
   if (c == Cat::kFlow && (ph == "s"sv || ph == "f"sv || ph == "t"sv)) {
     ++out.flow_events;
-    return true;
+    return std::nullopt;
   }
   if (ph != "X"sv || c == Cat::kOther || c == Cat::kFlow) {
     ++out.skipped_events;
-    return true;
+    return std::nullopt;
   }
-  return false;
+  return c;
 }
 
-// Appends an event that counted_only() did not count; bad(why) throws the reader's error.
+// Appends an event of kept category c; bad(why) throws the reader's error.
 template <class Bad>
-void keep_event(RankTrace& out, EventFields& f, Bad&& bad) {
-  const Cat c = category(f.cat);
+void keep_event(RankTrace& out, EventFields& f, Cat c, Bad&& bad) {
   if (!f.has_ts) bad("missing \"ts\"");
   if (!f.has_dur) bad("missing \"dur\"");
   if (f.dur < 0) bad("negative duration " + std::to_string(f.dur) + " ns");
@@ -529,7 +529,7 @@ class EventParser {
     js_.expect('{');
     f_.reset();
     bool has_ph = false, has_cat = false;
-    bool kept = false;  // ph and cat read, and the event is one that is kept
+    std::optional<Cat> kept;  // ph and cat read, and the event is one that is kept
     bool first = true;
     while (js_.more('}', first)) {
       const std::string_view key = js_.read_string_view(key_);
@@ -552,12 +552,12 @@ class EventParser {
         // Kineto writes "ph" and "cat" first: an event that is only counted (flows, Python
         // functions, instant events: most of the bytes of many traces) skips its other members.
         if (has_ph && has_cat && !kept) {
-          if (counted_only(out_, f_.ph, f_.cat)) {
+          kept = kept_category(out_, f_.ph, f_.cat);
+          if (!kept) {
             js_.skip_rest();
             ++index_;
             return;
           }
-          kept = true;
         }
       } else if (which == 2) {
         string_or_raw(f_.name);
@@ -576,8 +576,9 @@ class EventParser {
       }
     }
     const std::size_t idx = index_++;
-    if (!kept && counted_only(out_, f_.ph, f_.cat)) return;
-    keep_event(out_, f_, [&](const std::string& why) {
+    if (!kept) kept = kept_category(out_, f_.ph, f_.cat);
+    if (!kept) return;
+    keep_event(out_, f_, *kept, [&](const std::string& why) {
       throw InputError(js_.path() + ": byte " + std::to_string(at) + ": event #" +
                        std::to_string(idx) + " (\"" + f_.name.substr(0, 80) + "\", cat " + f_.cat +
                        "): " + why);

@@ -3,8 +3,6 @@
 // of whole events that a thread per core parses (kineto_events.cpp reads the events of both
 // schemas) and merged back in file order. Also the format registry and multi-file reading.
 #include <algorithm>
-#include <atomic>
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -12,7 +10,6 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
-#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
