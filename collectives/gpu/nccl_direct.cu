@@ -2,7 +2,8 @@
 // timed the same way (a CUDA event pair around each call, warm-up first, median of the samples),
 // with nothing else: no pattern check, no watchdog, no telemetry, no sweep driver. A difference
 // between the two is the harness's. One process drives every visible GPU (ncclCommInitAll),
-// fp32, sum, out-of-place, counts as nccl-tests derives them from a size.
+// fp32, sum, out-of-place, counts as nccl-tests derives them from a size, the calls as
+// nccl-tests makes them (alltoall and sendrecv through ncclSend/ncclRecv in a group).
 //
 // Usage: goodput_nccl_direct [-c all|all_reduce,...] [-b BYTES] [-e BYTES] [-f FACTOR]
 //                            [-n ITERS] [-w WARMUP]
@@ -81,7 +82,15 @@ void enqueue(const std::string& coll, const Counts& c, const float* send, float*
   } else if (coll == "reduce") {
     nccl_check(ncclReduce(send, recv, c.param, ncclFloat, ncclSum, 0, comm, s), "ncclReduce");
   } else if (coll == "alltoall") {
-    nccl_check(ncclAlltoAll(send, recv, c.param, ncclFloat, comm, s), "ncclAlltoAll");
+    // One send and one receive per peer in a group, as nccl-tests and goodput make the call.
+    nccl_check(ncclGroupStart(), "ncclGroupStart");
+    for (int r = 0; r < n; ++r) {
+      nccl_check(ncclSend(send + static_cast<size_t>(r) * c.param, c.param, ncclFloat, r, comm, s),
+                 "ncclSend");
+      nccl_check(ncclRecv(recv + static_cast<size_t>(r) * c.param, c.param, ncclFloat, r, comm, s),
+                 "ncclRecv");
+    }
+    nccl_check(ncclGroupEnd(), "ncclGroupEnd");
   } else {  // sendrecv: a ring, as nccl-tests' sendrecv
     nccl_check(ncclGroupStart(), "ncclGroupStart");
     nccl_check(ncclSend(send, c.param, ncclFloat, (rank + 1) % n, comm, s), "ncclSend");

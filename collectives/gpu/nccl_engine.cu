@@ -343,7 +343,9 @@ class NcclEngine final : public Engine {
         m.wrong[i] = w;
       }
     }
-    for (int w = 0; w < s.warmup; ++w) enqueue(s, send_ptr, out_ptr, 1);
+    guarded(s, " (warm-up launch)", [&] {
+      for (int w = 0; w < s.warmup; ++w) enqueue_calls(s, send_ptr, out_ptr, 1);
+    });
     wait_all(label + " (warm-up)", s.timeout_s);
 
     const int per_sample = s.mode == TimingMode::kBackToBack ? s.batch : 1;
@@ -363,21 +365,23 @@ class NcclEngine final : public Engine {
         GOODPUT_CUDA_CHECK(inst);
       }
     }
-    for (int it = 0; it < s.iters; ++it) {
-      const auto e = static_cast<std::size_t>(2 * it);
-      for (std::size_t i = 0; i < local_.size(); ++i)
-        GOODPUT_CUDA_CHECK(cudaEventRecord(bufs[i].events[e], local_[i].stream));
-      if (s.graph) {
-        for (std::size_t i = 0; i < local_.size(); ++i) {
-          GOODPUT_CUDA_CHECK(cudaSetDevice(local_[i].dev));
-          GOODPUT_CUDA_CHECK(cudaGraphLaunch(bufs[i].graph, local_[i].stream));
+    guarded(s, " (timed launch)", [&] {
+      for (int it = 0; it < s.iters; ++it) {
+        const auto e = static_cast<std::size_t>(2 * it);
+        for (std::size_t i = 0; i < local_.size(); ++i)
+          GOODPUT_CUDA_CHECK(cudaEventRecord(bufs[i].events[e], local_[i].stream));
+        if (s.graph) {
+          for (std::size_t i = 0; i < local_.size(); ++i) {
+            GOODPUT_CUDA_CHECK(cudaSetDevice(local_[i].dev));
+            GOODPUT_CUDA_CHECK(cudaGraphLaunch(bufs[i].graph, local_[i].stream));
+          }
+        } else {
+          enqueue_calls(s, send_ptr, out_ptr, per_sample);
         }
-      } else {
-        enqueue(s, send_ptr, out_ptr, per_sample);
+        for (std::size_t i = 0; i < local_.size(); ++i)
+          GOODPUT_CUDA_CHECK(cudaEventRecord(bufs[i].events[e + 1], local_[i].stream));
       }
-      for (std::size_t i = 0; i < local_.size(); ++i)
-        GOODPUT_CUDA_CHECK(cudaEventRecord(bufs[i].events[e + 1], local_[i].stream));
-    }
+    });
     wait_all(label + " (timed)", s.timeout_s);
     for (std::size_t i = 0; i < local_.size(); ++i) {
       for (int it = 0; it < s.iters; ++it) {
@@ -423,13 +427,14 @@ class NcclEngine final : public Engine {
     return mine;
   }
 
-  // `calls` collectives on every local rank under the watchdog (a first call may block in
-  // connection setup): an NCCL error after the watchdog fired is reported as the timeout.
-  void enqueue(const CaseSpec& s, const std::vector<void*>& send, const std::vector<void*>& out,
-               int calls) {
-    watchdog_.arm(s.timeout_s, case_label(s) + " (launch)");
+  // Runs `launch` with the launch watchdog armed once (a first call may block in connection
+  // setup): an NCCL error after the watchdog fired is reported as the timeout. Arming it per call
+  // would put its cost (a label, a lock, a wake-up: about 2 us) between the timed events.
+  template <class Launch>
+  void guarded(const CaseSpec& s, const char* phase, Launch&& launch) {
+    watchdog_.arm(s.timeout_s, case_label(s) + phase);
     try {
-      enqueue_calls(s, send, out, calls);
+      launch();
     } catch (const RuntimeFailure& e) {
       if (watchdog_.fired())
         throw CollectiveTimeout(case_label(s) + " did not launch within " +
@@ -437,6 +442,11 @@ class NcclEngine final : public Engine {
                                 " s; the NCCL communicators were aborted (" + e.what() + ")");
       throw;
     }
+  }
+
+  void enqueue(const CaseSpec& s, const std::vector<void*>& send, const std::vector<void*>& out,
+               int calls) {
+    guarded(s, " (launch)", [&] { enqueue_calls(s, send, out, calls); });
   }
 
   // `calls` collectives on every local rank, grouped so one thread can drive many GPUs.

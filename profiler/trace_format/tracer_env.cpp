@@ -1,5 +1,6 @@
 #include "profiler/trace_format/tracer_env.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 
@@ -71,6 +72,36 @@ StepSpan parse_steps(const std::string& text, const std::string& what) {
   return {static_cast<int>(*a), static_cast<int>(*b)};
 }
 
+Activities parse_activities(const std::string& text, const std::string& what) {
+  Activities a{false, false, false, false, false, false, false};
+  if (text == "none") return a;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', pos), text.size());
+    const std::string name = text.substr(pos, comma - pos);
+    bool* flag = name == "kernel"     ? &a.kernel
+                 : name == "memcpy"   ? &a.memcpy
+                 : name == "memset"   ? &a.memset
+                 : name == "runtime"  ? &a.runtime
+                 : name == "driver"   ? &a.driver
+                 : name == "sync"     ? &a.sync
+                 : name == "overhead" ? &a.overhead
+                                      : nullptr;
+    if (!flag)
+      throw InputError(what + " '" + text + "': unknown activity '" + name +
+                       "'; the activities are " + kActivityNames + ", or none");
+    *flag = true;
+    pos = comma + 1;
+  }
+  return a;
+}
+
+nlohmann::json to_json(const Activities& a) {
+  return {{"kernel", a.kernel},    {"memcpy", a.memcpy}, {"memset", a.memset},
+          {"runtime", a.runtime},  {"driver", a.driver}, {"sync", a.sync},
+          {"overhead", a.overhead}};
+}
+
 TracerConfig tracer_config_from_env(const EnvLookup& env) {
   TracerConfig c;
   if (auto v = env(kEnvOutput)) c.output = *v;
@@ -95,6 +126,8 @@ TracerConfig tracer_config_from_env(const EnvLookup& env) {
   if (auto v = env(kEnvLauncherPid)) {
     if (auto pid = parse_long(*v)) c.launcher_pid = *pid;
   }
+  if (auto v = env(kEnvActivities); v && !v->empty())
+    c.activities = parse_activities(*v, kEnvActivities);
   return c;
 }
 

@@ -18,6 +18,7 @@ inline constexpr const char* kEnvStepMarker = "GOODPUT_TRACE_STEP_MARKER";
 inline constexpr const char* kEnvCounters = "GOODPUT_TRACE_COUNTERS";
 inline constexpr const char* kEnvBufferMb = "GOODPUT_TRACE_BUFFER_MB";
 inline constexpr const char* kEnvLauncherPid = "GOODPUT_TRACE_LAUNCHER_PID";
+inline constexpr const char* kEnvActivities = "GOODPUT_TRACE_ACTIVITIES";
 inline constexpr const char* kDefaultStepMarker = "step";
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
@@ -42,6 +43,20 @@ struct StepSpan {
 // "A:B" with 0 <= A < B; InputError naming `what` and the cause otherwise.
 StepSpan parse_steps(const std::string& text, const std::string& what = "--steps");
 
+// What the tracer records (GOODPUT_TRACE_ACTIVITIES, a comma list of the names below; "none"
+// records nothing but NVTX ranges). Default: everything.
+struct Activities {
+  bool kernel = true, memcpy = true, memset = true;
+  bool runtime = true;  // launches, copies, synchronizations, allocations
+  bool driver = true;   // driver-API launches no runtime call stands for
+  bool sync = true, overhead = true;
+};
+inline constexpr const char* kActivityNames =
+    "kernel, memcpy, memset, runtime, driver, sync, overhead";
+// InputError naming `what` and the valid names on an unknown name.
+Activities parse_activities(const std::string& text, const std::string& what);
+nlohmann::json to_json(const Activities& a);
+
 struct TracerConfig {
   std::string output;  // base trace path; "" = tracer not configured (library loaded by hand)
   std::optional<StepSpan> steps;
@@ -50,6 +65,7 @@ struct TracerConfig {
   std::size_t buffer_bytes = 4u << 20;        // one CUPTI activity buffer
   std::size_t buffer_cap_bytes = 256u << 20;  // all buffers together
   long launcher_pid = -1;  // pid of `goodput profile`; its direct child writes the exact path
+  Activities activities;
 };
 // InputError naming the variable on malformed values.
 TracerConfig tracer_config_from_env(const EnvLookup& env);

@@ -76,10 +76,14 @@ const char* sync_name(CUpti_ActivitySynchronizationType t) {
   }
 }
 
+// The caches below are leaked on purpose: the final flush decodes records from an exit handler,
+// and a function-local static first used after that handler was registered is destroyed before
+// it runs.
+
 // API names without CUPTI's "_v3020" version suffix, cached: the lookup runs for every record.
 const std::string& api_name(CUpti_CallbackDomain domain, CUpti_CallbackId cbid) {
-  static std::mutex mu;
-  static std::unordered_map<std::uint64_t, std::string> cache;
+  static auto& mu = *new std::mutex;
+  static auto& cache = *new std::unordered_map<std::uint64_t, std::string>;
   const std::uint64_t key = (static_cast<std::uint64_t>(domain) << 32) | cbid;
   std::lock_guard lock(mu);
   auto it = cache.find(key);
@@ -105,9 +109,13 @@ bool launches_work(const std::string& name) {
          name.rfind("cuMemset", 0) == 0;
 }
 
+bool starts_with(const std::string& s, const char* prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
 const std::string& kernel_name(const char* mangled) {
-  static std::mutex mu;
-  static std::unordered_map<const char*, std::string> cache;  // CUPTI keeps names alive
+  static auto& mu = *new std::mutex;
+  static auto& cache = *new std::unordered_map<const char*, std::string>;  // CUPTI keeps names
   std::lock_guard lock(mu);
   auto it = cache.find(mangled);
   if (it != cache.end()) return it->second;
@@ -125,6 +133,20 @@ std::string uuid_string(const CUuuid& u) {
 }
 
 }  // namespace
+
+bool recorded_runtime_api(const std::string& name) {
+  return launches_work(name) || name.find("Synchronize") != std::string::npos ||
+         starts_with(name, "cudaStreamWaitEvent") || starts_with(name, "cudaMalloc") ||
+         starts_with(name, "cudaFree") || starts_with(name, "cudaDeviceReset");
+}
+
+std::vector<std::uint32_t> recorded_runtime_cbids() {
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t cbid = CUPTI_RUNTIME_TRACE_CBID_INVALID + 1;
+       cbid < CUPTI_RUNTIME_TRACE_CBID_SIZE; ++cbid)
+    if (recorded_runtime_api(api_name(CUPTI_CB_DOMAIN_RUNTIME_API, cbid))) out.push_back(cbid);
+  return out;
+}
 
 std::string demangle(const char* name) {
   if (!name) return "<unnamed>";

@@ -4,6 +4,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +36,16 @@ struct DecodeCounts {
 // that no runtime call in the same buffer already stands for (the runtime wraps the driver).
 DecodeCounts decode_activity_buffer(std::uint8_t* buffer, std::size_t valid_bytes,
                                     ActivitySink& sink);
+
+// Runtime calls the trace records: those that launch or copy work, synchronize, allocate or free
+// (names without CUPTI's version suffix). Every other call (cudaGetDevice, cudaGetLastError, ...)
+// is left out: a PyTorch step makes a dozen of them per kernel, and recording each one costs
+// microseconds of the program's own thread.
+bool recorded_runtime_api(const std::string& name);
+
+// The runtime callback ids whose names recorded_runtime_api accepts, from CUPTI's own table
+// (no device needed).
+std::vector<std::uint32_t> recorded_runtime_cbids();
 
 // Demangled kernel name ("_Z..." -> "void f<int>(int*)"); the input when it is not mangled.
 std::string demangle(const char* name);

@@ -112,6 +112,14 @@ std::vector<DecodedRange> evaluate_counter_data(const CounterConfig& config,
   HostObject host(config.chip, config.counter_availability);
   std::vector<const char*> names;
   for (const auto& m : config.metrics) names.push_back(m.c_str());
+  // The host object evaluates only metrics added to it, as when the configuration was made:
+  // without them, evaluation crashed inside libnvperf_host on an H200.
+  auto add = cupti_params<CUpti_Profiler_Host_ConfigAddMetrics_Params>(
+      CUpti_Profiler_Host_ConfigAddMetrics_Params_STRUCT_SIZE);
+  add.pHostObject = host.get();
+  add.ppMetricNames = names.data();
+  add.numMetrics = names.size();
+  check_cupti("cuptiProfilerHostConfigAddMetrics", cuptiProfilerHostConfigAddMetrics(&add));
   std::vector<DecodedRange> out;
   std::vector<double> values(names.size());
   for (std::size_t i = 0; i < info.numTotalRanges; ++i) {

@@ -11,14 +11,17 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <deque>
 #include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -29,6 +32,7 @@
 #include "profiler/trace_format/trace_writer.hpp"
 #include "profiler/trace_format/tracer_env.hpp"
 #include "profiler/tracer/activity_decode.hpp"
+#include "profiler/tracer/crash_report.hpp"
 #include "profiler/tracer/step_counters.hpp"
 #include "profiler/tracer/tracer.hpp"
 
@@ -38,12 +42,11 @@ namespace {
 constexpr std::size_t kMaxPendingRanges = 1u << 20;  // NVTX ranges waiting to be written
 constexpr std::size_t kMaxKeptRanges = 1u << 18;     // ranges remembered for GPU attribution
 constexpr std::uint32_t kFlushPeriodMs = 500;
-constexpr CUpti_ActivityKind kTracedKinds[] = {CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL,
-                                               CUPTI_ACTIVITY_KIND_MEMCPY,
-                                               CUPTI_ACTIVITY_KIND_MEMSET,
-                                               CUPTI_ACTIVITY_KIND_RUNTIME,
-                                               CUPTI_ACTIVITY_KIND_SYNCHRONIZATION,
-                                               CUPTI_ACTIVITY_KIND_OVERHEAD};
+// Runtime calls are enabled one by one (recorded_runtime_api): the whole runtime kind would
+// record every cudaGetDevice, and on an H200 that made a PyTorch step 58 % slower.
+constexpr CUpti_ActivityKind kTracedKinds[] = {
+    CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL, CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_KIND_MEMSET,
+    CUPTI_ACTIVITY_KIND_SYNCHRONIZATION, CUPTI_ACTIVITY_KIND_OVERHEAD};
 // Driver calls only where they launch work (Triton, JAX and CUTLASS launch through the driver):
 // recording every driver call would cost far more than it tells.
 constexpr CUpti_CallbackId kDriverLaunches[] = {
@@ -56,13 +59,20 @@ constexpr CUpti_CallbackId kDriverLaunches[] = {
     CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch,
     CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch_ptsz};
 
+struct CompletedBuffer {
+  std::uint8_t* buffer = nullptr;
+  std::size_t valid = 0;
+  std::size_t dropped = 0;
+};
+
 struct State {
   TracerConfig cfg;
   RankInfo rank;
   pid_t owner = 0;
   bool enabled = false;
   std::atomic<bool> forked_child{false};
-  std::atomic<bool> finished{false};
+  std::atomic<bool> finished{false};  // finalize started
+  std::atomic<bool> written{false};   // finalize ended (trace written, or failed)
   std::atomic<bool> interrupted{false};
   std::atomic<bool> cupti_ok{false};
   std::atomic<bool> nvtx{false};
@@ -83,7 +93,14 @@ struct State {
   std::unique_ptr<StepCounters> counters;
   std::string counters_setup_error;
 
-  // Writer side, under mu: the CUPTI worker thread and the final flush.
+  // Completed CUPTI buffers waiting for the processing thread (queue_mu); process_mu is held
+  // from taking a buffer to having written it.
+  std::deque<CompletedBuffer> completed;
+  std::mutex queue_mu, process_mu;
+  std::condition_variable queue_cv;
+  std::once_flag processing_started;
+
+  // Writer side, under mu: the processing thread and the final flush.
   std::mutex mu;
   TraceWriter writer;
   Attribution attribution;
@@ -116,6 +133,22 @@ struct sigaction g_old_int {
 void warn(const std::string& text) {
   const std::string line = "goodput tracer: " + text + "\n";
   (void)!write(2, line.data(), line.size());
+}
+
+// GOODPUT_TRACE_DEBUG=1: the tracer's own steps (start, CUPTI, exit registration, flushes,
+// signals, the trailer) on stderr, with the thread and time, to tell where a program stopped.
+const bool g_debug = [] {
+  const char* v = std::getenv("GOODPUT_TRACE_DEBUG");
+  return v && *v && std::string(v) != "0";
+}();
+
+void debug(const std::string& text) {
+  if (!g_debug) return;
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  warn("[debug " + std::to_string(ts.tv_sec) + "." + std::to_string(ts.tv_nsec / 1000000) +
+       " pid " + std::to_string(getpid()) + " tid " + std::to_string(syscall(SYS_gettid)) + "] " +
+       text);
 }
 
 bool usable() {
@@ -184,31 +217,93 @@ void write_pending_ranges() {
   }
 }
 
+void finalize();
+void on_signal(int sig, siginfo_t* info, void* uc);
+
+// The CUDA runtime and driver register their own exit teardown while CUDA initialises, after
+// the injection registered finalize; exit handlers run last-registered first, so finalize would
+// run after CUDA was torn down. Registering it again at the first buffer request (the first
+// recorded call, once initialisation is over) puts it before them. finalize runs once.
+std::once_flag g_late_exit;
+
 void CUPTIAPI buffer_requested(std::uint8_t** buffer, std::size_t* size, std::size_t* max_records) {
+  std::call_once(g_late_exit, [] {
+    std::atexit(finalize);
+    debug("exit handler registered again, after CUDA's own");
+    struct sigaction term {};
+    sigaction(SIGTERM, nullptr, &term);
+    debug(std::string("SIGTERM handler: ") +
+          ((term.sa_flags & SA_SIGINFO) && term.sa_sigaction == on_signal ? "the tracer's"
+                                                                          : "another's"));
+  });
   *max_records = 0;
   *buffer = (g && g->pool) ? g->pool->acquire() : nullptr;
   *size = *buffer ? g->pool->buffer_bytes() : 0;
 }
 
-void CUPTIAPI buffer_completed(CUcontext ctx, std::uint32_t stream, std::uint8_t* buffer,
-                               std::size_t, std::size_t valid) {
-  if (!g) return;
+// Decodes one completed buffer into the trace and returns it to the pool.
+void process_buffer(const CompletedBuffer& b) {
   const auto t0 = now_ns();
-  std::size_t dropped = 0;
-  if (cuptiActivityGetNumDroppedRecords(ctx, stream, &dropped) != CUPTI_SUCCESS) dropped = 0;
-  if (!g->forked_child.load() && getpid() == g->owner) {
+  {
     std::lock_guard lock(g->mu);
-    g->dropped += dropped;
+    g->dropped += b.dropped;
     if (g->writer.is_open()) {
       Sink sink;
-      const auto c = decode_activity_buffer(buffer, valid, sink);
+      const auto c = decode_activity_buffer(b.buffer, b.valid, sink);
       g->decoded += c.records;
       g->skipped += c.skipped;
       write_pending_ranges();
     }
   }
-  if (g->pool) g->pool->release(buffer);
+  if (g->pool) g->pool->release(b.buffer);
   g->processing_ns += now_ns() - t0;
+}
+
+// The tracer's own thread: decodes and writes completed buffers. CUPTI's callback only queues
+// them, because CUPTI holds the program's threads back while its callback runs.
+void processing_loop() {
+  // Signals go to the program's threads: a handler that finalizes here would wait for itself.
+  sigset_t block;
+  sigfillset(&block);
+  for (int fault : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) sigdelset(&block, fault);
+  pthread_sigmask(SIG_BLOCK, &block, nullptr);
+  for (;;) {
+    std::unique_lock process(g->process_mu);
+    std::unique_lock queue(g->queue_mu);
+    g->queue_cv.wait(queue, [] { return !g->completed.empty(); });
+    const CompletedBuffer b = g->completed.front();
+    g->completed.pop_front();
+    queue.unlock();
+    if (!g->forked_child.load()) process_buffer(b);
+  }
+}
+
+// Every queued buffer, now, on the calling thread (the final flush); waits for the one the
+// processing thread may be writing.
+void drain_completed() {
+  std::lock_guard process(g->process_mu);
+  std::deque<CompletedBuffer> rest;
+  {
+    std::lock_guard queue(g->queue_mu);
+    rest.swap(g->completed);
+  }
+  for (const auto& b : rest) process_buffer(b);
+}
+
+void CUPTIAPI buffer_completed(CUcontext ctx, std::uint32_t stream, std::uint8_t* buffer,
+                               std::size_t, std::size_t valid) {
+  if (!g) return;
+  std::size_t dropped = 0;
+  if (cuptiActivityGetNumDroppedRecords(ctx, stream, &dropped) != CUPTI_SUCCESS) dropped = 0;
+  if (g->forked_child.load() || getpid() != g->owner) {
+    if (g->pool) g->pool->release(buffer);
+    return;
+  }
+  {
+    std::lock_guard queue(g->queue_mu);
+    g->completed.push_back({buffer, valid, dropped});
+  }
+  g->queue_cv.notify_one();
 }
 
 std::uint64_t CUPTIAPI cupti_timestamp() {
@@ -217,7 +312,7 @@ std::uint64_t CUPTIAPI cupti_timestamp() {
 
 void CUPTIAPI on_callback(void*, CUpti_CallbackDomain domain, CUpti_CallbackId cbid,
                           const void* data) {
-  if (!g || g->forked_child.load() || getpid() != g->owner) return;
+  if (!g || g->forked_child.load() || g->finished.load() || getpid() != g->owner) return;
   const bool context_created =
       domain == CUPTI_CB_DOMAIN_RESOURCE && cbid == CUPTI_CBID_RESOURCE_CONTEXT_CREATED;
   const bool context_destroy =
@@ -240,6 +335,7 @@ void CUPTIAPI on_callback(void*, CUpti_CallbackDomain domain, CUpti_CallbackId c
       static_cast<const CUpti_CallbackData*>(data)->callbackSite == CUPTI_API_ENTER;
   if (context_destroy || device_reset) {
     // The records of a context are lost with it: take them now.
+    debug(context_destroy ? "context destroyed: flushing" : "cudaDeviceReset: flushing");
     cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
     ++g->forced_flushes;
   }
@@ -291,11 +387,45 @@ void refuse(const char* call, CUptiResult r) {
   }
 }
 
-// Turns the traced activity kinds on or off (the step window); false when the kernel kind
+bool wanted(CUpti_ActivityKind kind) {
+  const Activities& a = g->cfg.activities;
+  switch (kind) {
+    case CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL:
+      return a.kernel;
+    case CUPTI_ACTIVITY_KIND_MEMCPY:
+      return a.memcpy;
+    case CUPTI_ACTIVITY_KIND_MEMSET:
+      return a.memset;
+    case CUPTI_ACTIVITY_KIND_SYNCHRONIZATION:
+      return a.sync;
+    case CUPTI_ACTIVITY_KIND_OVERHEAD:
+      return a.overhead;
+    default:
+      return false;
+  }
+}
+
+void set_runtime_activity(bool on) {
+  static const auto& runtime_cbids = *new std::vector<std::uint32_t>(recorded_runtime_cbids());
+  bool selected = !runtime_cbids.empty();
+  for (auto cbid : runtime_cbids)
+    selected = cuptiActivityEnableRuntimeApi(cbid, on ? 1 : 0) == CUPTI_SUCCESS && selected;
+  if (selected) return;
+  // A CUPTI without per-call selection: every runtime call, at its cost.
+  const CUptiResult r = on ? cuptiActivityEnable(CUPTI_ACTIVITY_KIND_RUNTIME)
+                           : cuptiActivityDisable(CUPTI_ACTIVITY_KIND_RUNTIME);
+  if (r != CUPTI_SUCCESS && on) {
+    std::lock_guard lock(g->mu);
+    g->kinds_refused.push_back("runtime: " + result_name(r));
+  }
+}
+
+// Turns the chosen activity kinds on or off (the step window); false when the kernel kind
 // itself was refused.
 bool set_activity(bool on) {
   bool kernels_ok = true;
   for (auto kind : kTracedKinds) {
+    if (!wanted(kind)) continue;
     const CUptiResult r = on ? cuptiActivityEnable(kind) : cuptiActivityDisable(kind);
     if (r != CUPTI_SUCCESS && on) {
       if (kind == CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL) kernels_ok = false;
@@ -303,7 +433,9 @@ bool set_activity(bool on) {
       g->kinds_refused.push_back(std::to_string(static_cast<int>(kind)) + ": " + result_name(r));
     }
   }
-  for (auto cbid : kDriverLaunches) cuptiActivityEnableDriverApi(cbid, on ? 1 : 0);
+  if (g->cfg.activities.driver)
+    for (auto cbid : kDriverLaunches) cuptiActivityEnableDriverApi(cbid, on ? 1 : 0);
+  if (g->cfg.activities.runtime) set_runtime_activity(on);
   if (!on) cuptiActivityFlushAll(0);
   return kernels_ok;
 }
@@ -329,6 +461,7 @@ void start_cupti() {
   cuptiActivityRegisterTimestampCallback(cupti_timestamp);
   r = cuptiActivityRegisterCallbacks(buffer_requested, buffer_completed);
   if (r != CUPTI_SUCCESS) return refuse("cuptiActivityRegisterCallbacks", r);
+  std::call_once(g->processing_started, [] { std::thread(processing_loop).detach(); });
   cuptiActivityFlushPeriod(kFlushPeriodMs);
   cuptiEnableCallback(1, g->subscriber, CUPTI_CB_DOMAIN_RESOURCE,
                       CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING);
@@ -349,6 +482,7 @@ void start_cupti() {
     return refuse("cuptiActivityEnable(CONCURRENT_KERNEL)", CUPTI_ERROR_NOT_SUPPORTED);
   }
   g->cupti_ok = true;
+  debug("CUPTI subscribed and recording");
 }
 
 std::string process_name() {
@@ -415,6 +549,7 @@ void write_trailer() {
                    {"error", g->cupti_error},
                    {"kinds_refused", g->kinds_refused}};
   meta["nvtx_attached"] = g->nvtx.load();
+  meta["activities"] = to_json(g->cfg.activities);
   {
     std::lock_guard rl(g->range_mu);
     meta["capture"] = g->window->to_json();
@@ -448,27 +583,57 @@ void write_trailer() {
   g->writer.finish(std::move(top), process_name());
 }
 
+// Stops CUPTI from calling into the tracer once the trace is written: CUDA's own exit teardown
+// (contexts destroyed, modules unloaded) comes after, and must find no subscriber.
+void detach_cupti() {
+  if (!g->cupti_ok.load()) return;
+  for (auto kind : kTracedKinds) cuptiActivityDisable(kind);
+  cuptiActivityDisable(CUPTI_ACTIVITY_KIND_RUNTIME);
+  if (g->subscriber) {
+    cuptiUnsubscribe(g->subscriber);
+    g->subscriber = nullptr;
+  }
+}
+
 void finalize() {
   if (!g || !g->enabled || g->forked_child.load() || getpid() != g->owner) return;
   bool expected = false;
   if (!g->finished.compare_exchange_strong(expected, true)) return;
+  // Python's faulthandler, if on, puts SIG_DFL back at interpreter shutdown: report again.
+  install_crash_report();
+  debug("finalize: flushing CUPTI");
   try {
     const auto t0 = now_ns();
     if (g->cupti_ok.load()) cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
+    drain_completed();
     {
       std::lock_guard lock(g->mu);
       g->final_flush_ns = now_ns() - t0;
     }
+    debug("finalize: writing the trailer");
     write_trailer();
+    debug("finalize: trace written");
   } catch (const std::exception& e) {
     warn(std::string("could not write the trace: ") + e.what());
   } catch (...) {
     warn("could not write the trace");
   }
+  detach_cupti();
+  g->written = true;
+}
+
+// A signal in a second thread (Ctrl-C reaches the whole process group, and goodput profile
+// forwards it too) must not end the process while the first is still writing.
+void wait_until_written() {
+  for (int i = 0; g && !g->written.load() && i < 1000; ++i) {
+    const timespec ten_ms{0, 10'000'000};
+    nanosleep(&ten_ms, nullptr);
+  }
 }
 
 void on_signal(int sig, siginfo_t* info, void* uc) {
   if (g) g->interrupted = true;
+  debug("signal " + std::to_string(sig));
   const struct sigaction& old = sig == SIGINT ? g_old_int : g_old_term;
   if (old.sa_flags & SA_SIGINFO) {
     if (old.sa_sigaction) return old.sa_sigaction(sig, info, uc);
@@ -481,6 +646,7 @@ void on_signal(int sig, siginfo_t* info, void* uc) {
   // time, so a lock held by the interrupted thread cannot hang the program.
   alarm(10);
   finalize();
+  wait_until_written();
   sigaction(sig, &old, nullptr);
   raise(sig);
 }
@@ -498,9 +664,11 @@ void at_fork_prepare() {
   if (!g) return;
   g->mu.lock();
   g->range_mu.lock();
+  g->queue_mu.lock();
 }
 void at_fork_parent() {
   if (!g) return;
+  g->queue_mu.unlock();
   g->range_mu.unlock();
   g->mu.unlock();
 }
@@ -510,6 +678,8 @@ void at_fork_child() {
   g->forked_child = true;
   g->writer.forget_after_fork();
   g->pending.clear();
+  g->completed.clear();  // the parent's buffers: the child neither writes nor reuses them
+  g->queue_mu.unlock();
   g->range_mu.unlock();
   g->mu.unlock();
 }
@@ -546,6 +716,8 @@ void start() {
   }
   std::atexit(finalize);
   install_signal_handlers();
+  install_crash_report();
+  debug("started: trace " + g->writer.path());
   pthread_atfork(at_fork_prepare, at_fork_parent, at_fork_child);
 }
 

@@ -17,10 +17,22 @@ exec > >(tee -a "$log") 2>&1
 
 say() { printf '\n== [%4ds] %s\n' "$(($(date +%s) - start))" "$*"; }
 
+# GOODPUT_STAGES="ctest-gpu train-*": run only the stages whose names match (default: all).
+wanted() {
+  [ -z "${GOODPUT_STAGES:-}" ] && return 0
+  local p
+  for p in $GOODPUT_STAGES; do
+    # shellcheck disable=SC2053
+    [[ $1 == $p ]] && return 0
+  done
+  return 1
+}
+
 # stage NAME CAP CMD...: run CMD with at most CAP seconds, or what is left before the deadline.
 stage() {
   local name=$1 cap=$2
   shift 2
+  wanted "$name" || return 0
   local left=$((deadline - ($(date +%s) - start)))
   [ "$cap" -gt "$left" ] && cap=$left
   if [ "$cap" -lt 10 ]; then
@@ -51,6 +63,7 @@ export LD_LIBRARY_PATH=$libdirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export PYTHONUNBUFFERED=1
 
 say "machine"
+lscpu | grep -E "^(CPU\(s\)|Thread|Core|Socket|Model name)" || true
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm,power.limit --format=csv
 echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 # probe.sh searches the whole disk: in the background, beside the GPU stages.
@@ -66,37 +79,57 @@ stage devices 20 "$bin/goodput" devices --json "$work/devices.json"
 stage ctest-gpu 110 ctest --test-dir /work/main/build/gpu -L gpu -E calibrate_quick --timeout 60 \
   --output-junit "$work/ctest-gpu.xml" --output-on-failure
 
-# 2. A real training step: plain, under goodput profile, under torch.profiler, plain again.
+# 2. The tracer on a plain CUDA program with NVTX steps, without and with hardware counters.
+steps_prog=/work/main/build/gpu/tests/tracer/goodput_cuda_steps_program
+stage steps-trace 30 "$bin/goodput" profile -o "$work/steps.json" -- "$steps_prog" 5 4096 1000
+stage steps-counters 30 "$bin/goodput" profile --counters sass --steps 1:4 \
+  -o "$work/steps-counters.json" -- "$steps_prog" 5 4096 1000
+
+# 3. A real training step: plain, under goodput profile, under torch.profiler, plain again.
 train=(python3 "$root/examples/train/train_gpt.py" --steps 50)
 stage train-plain-1 60 "${train[@]}" --out "$work/train-plain-1.json"
 stage train-goodput 75 "$bin/goodput" profile -o "$work/trace-goodput.json" -- \
   "${train[@]}" --out "$work/train-goodput.json"
+# What each kind of record costs the step: the same loop under each activity set (the traces
+# are cut down to their metadata: the comparison needs the step times and the tracer's counts).
+for arm in none:none kernel:kernel gpu:kernel,memcpy,memset gpu-sync:kernel,memcpy,memset,sync,overhead \
+  gpu-driver:kernel,memcpy,memset,driver gpu-runtime:kernel,memcpy,memset,runtime; do
+  name=${arm%%:*}
+  stage "act-$name" 45 env GOODPUT_TRACE_ACTIVITIES="${arm#*:}" "$bin/goodput" profile \
+    -o "$work/act-$name.json" -- "${train[@]}" --steps 30 --out "$work/act-$name-train.json"
+  if [ -f "$work/act-$name.json" ]; then
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); json.dump(d.get("goodput"), open(sys.argv[2], "w"), indent=1)' \
+      "$work/act-$name.json" "$work/act-$name-meta.json" && rm -f "$work/act-$name.json"
+  fi
+done
 stage train-torch 75 "${train[@]}" --torch-profiler "$work/trace-torch.json" \
   --out "$work/train-torch.json"
 stage train-plain-2 60 "${train[@]}" --out "$work/train-plain-2.json"
 
-# 3. Collectives: goodput against the plain NCCL loop, interleaved twice (the spread of each
+# 4. Collectives: goodput against the plain NCCL loop, interleaved twice (the spread of each
 #    against itself is the noise the comparison is read against).
 sweep=(-b 8 -e 64M -f 2)
-for round in 1 2; do
+for round in $(seq 1 "${GOODPUT_NCCL_ROUNDS:-2}"); do
   stage "collectives-$round" 40 "$bin/goodput" collectives -c all -d float --placement out \
     -n 100 -w 10 "${sweep[@]}" --json "$work/collectives-$round.json"
   stage "nccl-direct-$round" 30 sh -c "'$bin/goodput_nccl_direct' -c all -n 100 -w 10 ${sweep[*]} \
     >'$work/nccl-direct-$round.jsonl'"
 done
 
-# 4. Calibration of the card (memory, GEMM, collectives).
+# 5. Calibration of the card (memory, GEMM, collectives).
 stage calibrate-quick 110 "$bin/goodput" calibrate --quick --json "$work/calibrate-quick.json"
 
-# 5. Hardware counters for a window of steps (tensor FLOPs, DRAM bytes).
+# 6. Hardware counters for a window of steps (tensor FLOPs, DRAM bytes).
 stage train-counters 50 "$bin/goodput" profile --counters flops --steps 10:13 \
   -o "$work/trace-counters.json" -- "${train[@]}" --steps 16 --out "$work/train-counters.json"
 
-# 6. Killed mid-run: goodput profile passes SIGTERM on; the trace must still be complete JSON.
-say "train-sigterm (SIGTERM after 15 s)"
-timeout -s TERM -k 10 15 "$bin/goodput" profile -o "$work/trace-sigterm.json" -- \
-  "${train[@]}" --steps 100000
-say "train-sigterm: exit $? (128+15 expected)"
+# 7. Killed mid-run: goodput profile passes SIGTERM on; the trace must still be complete JSON.
+if wanted train-sigterm; then
+  say "train-sigterm (SIGTERM after 15 s)"
+  timeout -s TERM -k 10 15 "$bin/goodput" profile -o "$work/trace-sigterm.json" -- \
+    "${train[@]}" --steps 100000
+  say "train-sigterm: exit $? (128+15 expected)"
+fi
 
 kill "$dmon" 2>/dev/null
 wait "$probe"
@@ -104,4 +137,5 @@ say "packing"
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,power.draw,temperature.gpu \
   --format=csv >"$work/smi-after.csv" 2>&1
 ls -la "$work"
-tar -C "$work" -czf "$out/results.tgz" . && ls -la "$out"
+# At most 16 MiB per returned file: the archive in 15 MiB parts (cat results.tgz.* | tar xz).
+tar -C "$work" -czf - . | split -b 15M - "$out/results.tgz." && ls -la "$out"

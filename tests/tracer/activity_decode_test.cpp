@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -210,4 +211,30 @@ TEST(ActivityDecode, EmptyOrNullBuffers) {
   EXPECT_EQ(decode_activity_buffer(nullptr, 100, sink).records, 0u);
   std::uint64_t zero = 0;
   EXPECT_EQ(decode_activity_buffer(reinterpret_cast<std::uint8_t*>(&zero), 0, sink).records, 0u);
+}
+
+TEST(ActivityDecode, RecordsOnlyRuntimeCallsThatLaunchCopySyncOrAllocate) {
+  using goodput::trace::recorded_runtime_api;
+  for (const char* kept :
+       {"cudaLaunchKernel", "cudaLaunchKernelExC", "cudaGraphLaunch", "cudaMemcpyAsync",
+        "cudaMemsetAsync", "cudaStreamSynchronize", "cudaDeviceSynchronize", "cudaEventSynchronize",
+        "cudaStreamWaitEvent", "cudaMalloc", "cudaFree", "cudaDeviceReset"})
+    EXPECT_TRUE(recorded_runtime_api(kept)) << kept;
+  for (const char* left : {"cudaGetDevice", "cudaGetLastError", "cudaStreamIsCapturing",
+                           "cudaEventQuery", "cudaGetDeviceProperties", "cudaEventRecord"})
+    EXPECT_FALSE(recorded_runtime_api(left)) << left;
+
+  // Resolved through CUPTI's own name table, which needs no device.
+  const auto ids = goodput::trace::recorded_runtime_cbids();
+  auto has = [&](CUpti_CallbackId id) {
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+  };
+  EXPECT_TRUE(has(CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000));
+  EXPECT_TRUE(has(CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_v11060));
+  EXPECT_TRUE(has(CUPTI_RUNTIME_TRACE_CBID_cudaMemcpyAsync_v3020));
+  EXPECT_TRUE(has(CUPTI_RUNTIME_TRACE_CBID_cudaStreamSynchronize_v3020));
+  EXPECT_TRUE(has(CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_v10000));
+  EXPECT_FALSE(has(CUPTI_RUNTIME_TRACE_CBID_cudaGetDevice_v3020));
+  EXPECT_FALSE(has(CUPTI_RUNTIME_TRACE_CBID_cudaGetLastError_v3020));
+  EXPECT_LT(ids.size(), static_cast<std::size_t>(CUPTI_RUNTIME_TRACE_CBID_SIZE) / 2);
 }

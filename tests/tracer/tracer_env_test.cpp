@@ -104,3 +104,24 @@ TEST(TracerEnv, ConfigFromEnvironment) {
   EXPECT_THROW(tracer_config_from_env(env_of({{kEnvCounters, "cycles"}})), InputError);
   EXPECT_EQ(tracer_config_from_env(env_of({{kEnvCounters, "sass"}})).counters, "sass");
 }
+
+TEST(TracerEnv, ActivitiesChooseWhatIsRecorded) {
+  const auto all = tracer_config_from_env(env_of({})).activities;
+  EXPECT_TRUE(all.kernel && all.memcpy && all.memset && all.runtime && all.driver && all.sync &&
+              all.overhead);
+  const auto some =
+      tracer_config_from_env(env_of({{kEnvActivities, "kernel,memset,driver"}})).activities;
+  EXPECT_TRUE(some.kernel && some.memset && some.driver);
+  EXPECT_FALSE(some.memcpy || some.runtime || some.sync || some.overhead);
+  const auto none = parse_activities("none", "--activities");
+  EXPECT_FALSE(none.kernel || none.runtime || none.driver);
+  try {
+    parse_activities("kernel,cycles", "--activities");
+    FAIL() << "an unknown activity was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown activity 'cycles'"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("overhead"), std::string::npos);
+  }
+  EXPECT_THROW(parse_activities("", "--activities"), InputError);
+  EXPECT_EQ(to_json(some)["runtime"], false);
+}
