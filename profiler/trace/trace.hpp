@@ -127,7 +127,7 @@ struct DistributedInfo {
 
 // What goodput's own tracer adds (its top-level "goodput" object; profiler/tracer/FORMAT.md).
 struct TracerInfo {
-  std::string status, status_reason;  // complete / interrupted / untraced ...
+  std::string status, status_reason;  // complete / interrupted / untraced / incomplete ...
   std::string step_marker;            // the NVTX range name that marked steps
   std::int64_t dropped_records = 0;
   nlohmann::json counters;  // per-step hardware counters section, null when not collected

@@ -1,6 +1,8 @@
-// Finding and summarising the traces one profiled run wrote (one file per process).
+// Finding and summarising the traces one profiled run wrote (one file per process), and the
+// partial traces of processes that died before finishing theirs.
 #pragma once
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,19 @@ namespace goodput::trace {
 // modified at or after `since`, sorted by name.
 std::vector<std::string> find_trace_files(const std::string& base,
                                           std::filesystem::file_time_type since);
+
+// A trace still being written, or left behind by a process that never finished it:
+// "<final_path>.partial.<pid>" (TraceWriter::open).
+struct PartialTrace {
+  std::string path;         // the partial file
+  std::string final_path;   // the name the writer renames it to when it finishes
+  long pid = 0;             // the writer
+  std::optional<int> rank;  // N of a <stem>.rank<N> final name
+};
+// Partial files of the traces find_trace_files looks for, modified at or after `since`, sorted by
+// name.
+std::vector<PartialTrace> find_partial_traces(const std::string& base,
+                                              std::filesystem::file_time_type since);
 
 // The "goodput" metadata object of a trace file. The writer puts it on its own line near the end,
 // so only the tail is read; other Chrome-trace files are parsed whole. InputError when the file

@@ -17,6 +17,8 @@ inline constexpr const char* kStatusComplete = "complete";
 inline constexpr const char* kStatusInterrupted = "interrupted";  // SIGINT/SIGTERM
 inline constexpr const char* kStatusUntraced = "untraced";  // CUPTI refused; see untraced_reason
 inline constexpr const char* kStatusNoCuda = "no_cuda_activity";  // the program never used CUDA
+// The writer died before finishing: `goodput profile` salvaged its partial file (salvage.hpp).
+inline constexpr const char* kStatusIncomplete = "incomplete";
 
 // argv with credential-looking values replaced by "<redacted>": a value that looks like a
 // secret, "--name=value" where the name does, and the argument after such a "--name".

@@ -130,6 +130,21 @@ nlohmann::json flow_event(bool start, std::uint32_t correlation, std::uint32_t p
   return e;
 }
 
+bool write_trace_end(std::FILE* f, nlohmann::json top, const std::string& path,
+                     std::uint64_t base_ns) {
+  std::fputs("\n]", f);
+  top["traceName"] = path;
+  top["baseTimeNanoseconds"] = base_ns;
+  if (!top.contains("displayTimeUnit")) top["displayTimeUnit"] = "ms";
+  for (auto& [k, v] : top.items()) {
+    const std::string s = ",\n" + nlohmann::json(k).dump() + ": " +
+                          v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::fwrite(s.data(), 1, s.size(), f);
+  }
+  std::fputs("\n}\n", f);
+  return std::fflush(f) == 0 && !std::ferror(f);
+}
+
 TraceWriter::~TraceWriter() {
   if (file_) std::fclose(file_);
 }
@@ -146,7 +161,7 @@ void TraceWriter::open(const std::string& path, std::uint64_t base_ns, std::uint
   }
   file_ = std::fopen(partial_.c_str(), "w");
   if (!file_) throw RuntimeFailure(path + ": cannot write trace (" + std::strerror(errno) + ")");
-  std::fputs("{\"traceEvents\": [\n", file_);
+  std::fputs(kTraceHeader, file_);
 }
 
 void TraceWriter::event(const nlohmann::json& e) {
@@ -228,17 +243,7 @@ void TraceWriter::finish(nlohmann::json top, const std::string& process_name) {
     if (devices.insert(d).second) meta("process_name", d, 0, "GPU " + std::to_string(d));
     if (!gpu_tracks_.count({d, 0})) meta("thread_name", d, 0, "hardware counters per step");
   }
-  std::fputs("\n]", file_);
-  top["traceName"] = path_;
-  top["baseTimeNanoseconds"] = base_ns_;
-  if (!top.contains("displayTimeUnit")) top["displayTimeUnit"] = "ms";
-  for (auto& [k, v] : top.items()) {
-    const std::string s = ",\n" + nlohmann::json(k).dump() + ": " +
-                          v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::fwrite(s.data(), 1, s.size(), file_);
-  }
-  std::fputs("\n}\n", file_);
-  const bool ok = std::fflush(file_) == 0 && !std::ferror(file_);
+  const bool ok = write_trace_end(file_, std::move(top), path_, base_ns_);
   std::fclose(file_);
   file_ = nullptr;
   if (!ok) throw RuntimeFailure(path_ + ": write failed (" + std::strerror(errno) + ")");

@@ -18,6 +18,8 @@ namespace goodput::trace {
 
 inline constexpr const char* kTraceSchema = "goodput.trace";
 inline constexpr const char* kTraceSchemaVersion = "1.0.0";
+// The first line of every trace and partial trace; events follow one per line, separated by ",\n".
+inline constexpr const char* kTraceHeader = "{\"traceEvents\": [\n";
 
 struct KernelEvent {
   std::string name;  // demangled
@@ -93,6 +95,12 @@ nlohmann::json overhead_event(const OverheadEvent& o, std::uint64_t base_ns);
 nlohmann::json counter_range_event(const CounterRangeEvent& c, std::uint64_t base_ns);
 nlohmann::json flow_event(bool start, std::uint32_t correlation, std::uint32_t pid,
                           std::uint32_t tid, std::uint64_t t_ns, std::uint64_t base_ns);
+
+// Closes the event array and writes the top-level members of `top` one per line (the layout
+// read_trace_meta relies on), with traceName = path, baseTimeNanoseconds = base_ns and
+// displayTimeUnit "ms" unless `top` has one. False on a write error.
+bool write_trace_end(std::FILE* f, nlohmann::json top, const std::string& path,
+                     std::uint64_t base_ns);
 
 class TraceWriter {
  public:

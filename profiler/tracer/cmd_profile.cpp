@@ -1,6 +1,8 @@
 // `goodput profile -- CMD ARGS...`: runs an unmodified program with the tracer injected through
 // CUDA_INJECTION64_PATH and NVTX_INJECTION64_PATH, returns the program's own exit code, and says
-// which traces it wrote. Host-only: the program is what loads the tracer, not this process.
+// which traces it wrote. Host-only: the program is what loads the tracer, not this process. A
+// process that died before finishing its trace (a crash at exit, SIGKILL) leaves a partial file:
+// it is salvaged into the trace that process would have written (trace_format/salvage.hpp).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -14,6 +16,8 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +26,7 @@
 #include "harness/core/error.hpp"
 #include "harness/core/results.hpp"
 #include "profiler/trace_format/counter_ranges.hpp"
+#include "profiler/trace_format/salvage.hpp"
 #include "profiler/trace_format/trace_files.hpp"
 #include "profiler/trace_format/trace_meta.hpp"
 #include "profiler/trace_format/tracer_env.hpp"
@@ -92,6 +97,7 @@ extern "C" void forward_signal(int sig, siginfo_t* info, void*) {
 }
 
 struct ChildResult {
+  pid_t pid = -1;
   int exit_code = 0;
   int signal = 0;
 };
@@ -153,6 +159,7 @@ ChildResult run_child(const std::string& program, const std::vector<std::string>
   if (n == static_cast<ssize_t>(sizeof exec_errno))
     throw InputError("cannot run '" + program + "': " + std::strerror(exec_errno));
   ChildResult r;
+  r.pid = pid;
   if (WIFEXITED(status)) {
     r.exit_code = WEXITSTATUS(status);
   } else if (WIFSIGNALED(status)) {
@@ -160,6 +167,54 @@ ChildResult run_child(const std::string& program, const std::vector<std::string>
     r.exit_code = 128 + r.signal;
   }
   return r;
+}
+
+// "was killed by signal 11 (Segmentation fault)", "exited with code 1".
+std::string how_it_ended(const ChildResult& c) {
+  if (c.signal)
+    return "was killed by signal " + std::to_string(c.signal) + " (" + strsignal(c.signal) + ")";
+  return "exited with code " + std::to_string(c.exit_code);
+}
+
+// Salvages the partial trace of a process that died before finishing it into the trace it would
+// have written, and says so in one line. A partial whose writer still runs, or whose final name
+// already holds a trace of this run, is left as it is: the returned `traces` entry says why.
+std::optional<nlohmann::json> salvage_partial_trace(const trace::PartialTrace& p,
+                                                    const ChildResult& child,
+                                                    const ProfileOptions& o,
+                                                    fs::file_time_type since,
+                                                    std::set<std::string>& salvaged) {
+  auto leave = [&](const std::string& why) {
+    std::fprintf(stderr, "goodput profile: %s left as it is: %s\n", p.path.c_str(), why.c_str());
+    return nlohmann::json{{"path", p.path}, {"status", "partial"}, {"reason", why}};
+  };
+  const std::string pid = std::to_string(p.pid);
+  if (trace::process_running(p.pid))
+    return leave("process " + pid + " still runs and may yet finish its trace");
+  std::error_code ec;
+  if (fs::exists(p.final_path, ec) && fs::last_write_time(p.final_path, ec) >= since)
+    return leave(p.final_path + " already holds a trace finished during this run");
+  const bool direct = p.pid == child.pid;
+  trace::SalvageContext context;
+  context.step_marker = o.step_marker;
+  context.cause = direct ? "the program " + how_it_ended(child)
+                         : "process " + pid + " ended (the program " + how_it_ended(child) + ")";
+  if (direct) {
+    context.argv = o.command;
+    context.ppid = getpid();
+  }
+  try {
+    const auto r = trace::salvage_partial(p, context);
+    std::fprintf(stderr,
+                 "goodput profile: %s died before its trace was finished; salvaged %llu events "
+                 "into %s\n",
+                 direct ? "the program" : ("process " + pid).c_str(),
+                 static_cast<unsigned long long>(r.events_kept), r.path.c_str());
+    salvaged.insert(r.path);
+    return std::nullopt;
+  } catch (const Error& e) {
+    return leave(std::string("cannot salvage it: ") + e.what());
+  }
 }
 
 std::string summary_line(const std::string& path, const nlohmann::json& meta) {
@@ -231,12 +286,17 @@ int run_profile(const ProfileOptions& o, const Invocation& inv) {
   const auto since = fs::file_time_type::clock::now() - std::chrono::seconds(1);
   const ChildResult child = run_child(program, o.command);
 
-  auto files = trace::find_trace_files(output, since);
   nlohmann::json traces = nlohmann::json::array();
-  if (files.empty()) {
+  std::set<std::string> salvaged;
+  const auto partials = trace::find_partial_traces(output, since);
+  for (const auto& p : partials)
+    if (auto left = salvage_partial_trace(p, child, o, since, salvaged))
+      traces.push_back(std::move(*left));
+  auto files = trace::find_trace_files(output, since);
+  if (files.empty() && partials.empty()) {
     const std::string reason =
-        "no CUDA activity was seen: the program never initialised CUDA nor called NVTX, so the "
-        "tracer was never loaded";
+        "no CUDA activity was seen: no process wrote a trace or a partial trace, so none "
+        "initialised CUDA or called NVTX (either loads the tracer)";
     write_json_atomic(output,
                       trace::empty_trace(trace::kStatusNoCuda, reason,
                                          trace::rank_from_env(trace::process_env()), o.command));
@@ -247,13 +307,21 @@ int run_profile(const ProfileOptions& o, const Invocation& inv) {
   for (const auto& f : files) {
     try {
       const auto meta = trace::read_trace_meta(f);
-      std::fprintf(stderr, "goodput profile: %s\n", summary_line(f, meta).c_str());
-      traces.push_back({{"path", f},
-                        {"status", meta.value("status", "")},
-                        {"rank", meta.value("rank", nlohmann::json())},
-                        {"records", meta.value("records", nlohmann::json::object())},
-                        {"dropped_records", meta.value("dropped_records", 0)},
-                        {"tracer", meta.value("tracer", nlohmann::json::object())}});
+      // A salvaged trace was announced with its event count; it has no per-kind counts.
+      if (!salvaged.count(f))
+        std::fprintf(stderr, "goodput profile: %s\n", summary_line(f, meta).c_str());
+      nlohmann::json entry = {{"path", f},
+                              {"status", meta.value("status", "")},
+                              {"rank", meta.value("rank", nlohmann::json())},
+                              {"records", meta.value("records", nlohmann::json::object())},
+                              {"dropped_records", meta.value("dropped_records", 0)},
+                              {"tracer", meta.value("tracer", nlohmann::json::object())}};
+      if (meta.contains("salvaged_from")) {
+        entry["status_reason"] = meta.value("status_reason", "");
+        entry["salvaged_from"] = meta["salvaged_from"];
+        entry["salvage"] = meta.value("salvage", nlohmann::json::object());
+      }
+      traces.push_back(std::move(entry));
     } catch (const Error& e) {
       std::fprintf(stderr, "goodput profile: %s\n", e.what());
       traces.push_back({{"path", f}, {"status", "unreadable"}, {"error", e.what()}});

@@ -1,9 +1,12 @@
 // `goodput profile` end to end on this machine: usage errors, exit codes, programs that never
-// use CUDA, NVTX-only programs, ranks and signals.
+// use CUDA, NVTX-only programs, ranks and signals, and programs that die before their trace is
+// finished.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -63,7 +66,9 @@ TEST(ProfileCli, ProgramWithoutCudaWritesAnEmptyTraceThatSaysSo) {
   const auto r = profile(
       {"-o", (dir / "t.json").string(), "--json", (dir / "r.json").string(), "--", "/bin/true"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("no CUDA activity was seen"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no CUDA activity was seen: no process wrote a trace or a partial trace"),
+            std::string::npos)
+      << r.err;
   const auto trace = load(dir / "t.json");
   EXPECT_EQ(trace["goodput"]["status"], "no_cuda_activity");
   EXPECT_TRUE(trace["traceEvents"].empty());
@@ -138,4 +143,119 @@ TEST(ProfileCli, SigtermIsForwardedAndTheTraceKept) {
   EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
   const auto doc = load(dir / "s.json");
   EXPECT_EQ(doc["goodput"]["status"], "interrupted");
+}
+
+namespace {
+
+// A partial trace as a dying tracer leaves it: two complete events and one cut mid-string.
+std::string partial_text() {
+  return std::string("{\"traceEvents\": [\n") +
+         R"({"args":{"range id":1},"cat":"user_annotation","dur":5.0,"name":"step","ph":"X","pid":1,"tid":1,"ts":1.0},)" +
+         "\n" +
+         R"({"args":{"range id":2},"cat":"user_annotation","dur":5.0,"name":"step \"2\"","ph":"X","pid":1,"tid":1,"ts":9.0},)" +
+         "\n" + R"({"args":{"range id":3},"cat":"user_annotation","dur":5.0,"name":"ste)";
+}
+
+}  // namespace
+
+// A program that dies of a signal before its tracer finishes: the partial it leaves (here written
+// by the program itself, as the tracer would) and one of a rank process it started are salvaged
+// into the traces they would have been, and no empty "no CUDA activity" trace is written.
+TEST(ProfileCli, PartialTraceOfAProgramKilledBySignalIsSalvaged) {
+  const auto dir = temp_dir();
+  const auto src = dir / "partial.txt";
+  std::ofstream(src) << partial_text();
+  const auto out = dir / "t.json";
+  // $0: the output; the rank process is a second shell that dies of SIGKILL.
+  const std::string script = "cat '" + src.string() + "' > \"$0.partial.$$\"; " +
+                             "sh -c 'cat \"$1\" > \"$0.partial.$$\"; kill -KILL $$' '" +
+                             (dir / "t.rank1.json").string() + "' '" + src.string() +
+                             "'; ulimit -c 0; kill -SEGV $$";
+  const auto r = profile({"-o", out.string(), "--json", (dir / "r.json").string(), "--", "/bin/sh",
+                          "-c", script, out.string()});
+  EXPECT_EQ(r.exit_code, 128 + SIGSEGV) << r.err;
+  EXPECT_NE(r.err.find("goodput profile: the program died before its trace was finished; "
+                       "salvaged 2 events into " +
+                       out.string()),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(std::regex_search(
+      r.err, std::regex("goodput profile: process [0-9]+ died before its trace was finished; "
+                        "salvaged 2 events into " +
+                        (dir / "t.rank1.json").string())))
+      << r.err;
+  EXPECT_EQ(r.err.find("no CUDA activity"), std::string::npos) << r.err;
+
+  const auto doc = load(out);
+  ASSERT_EQ(doc["traceEvents"].size(), 2u);
+  EXPECT_EQ(doc["traceEvents"][1]["name"], "step \"2\"");
+  const auto& meta = doc["goodput"];
+  EXPECT_EQ(meta["status"], "incomplete");
+  EXPECT_EQ(meta["schema"], "goodput.trace");
+  EXPECT_NE(meta["status_reason"].get<std::string>().find(
+                "the program was killed by signal 11 (Segmentation fault) before the tracer "
+                "finished its trace; 2 complete events were kept, the last cut record dropped"),
+            std::string::npos)
+      << meta["status_reason"];
+  EXPECT_EQ(meta["capture"]["marker"], "step");
+  EXPECT_EQ(meta["process"]["argv"][0], "/bin/sh");
+  const auto rank = load(dir / "t.rank1.json");
+  EXPECT_EQ(rank["goodput"]["status"], "incomplete");
+  EXPECT_EQ(rank["distributedInfo"]["rank"], 1);
+  for (const auto& e : fs::directory_iterator(dir))
+    EXPECT_EQ(e.path().string().find(".partial."), std::string::npos) << e.path();
+
+  const auto results = load(dir / "r.json");
+  EXPECT_EQ(results["profile"]["signal"], SIGSEGV);
+  ASSERT_EQ(results["profile"]["traces"].size(), 2u);
+  const auto& entry = results["profile"]["traces"][0];
+  EXPECT_EQ(entry["path"], out.string());
+  EXPECT_EQ(entry["status"], "incomplete");
+  EXPECT_EQ(entry["salvage"]["events_kept"], 2);
+}
+
+// The NVTX program under the real tracer, killed with SIGKILL mid-run: its tracer never ran its
+// exit handler, and the partial file it had opened becomes the trace.
+TEST(ProfileCli, NvtxProgramKilledMidRunLeavesASalvagedTrace) {
+  const auto dir = temp_dir();
+  const auto out = dir / "k.json";
+  const auto r = run_process(
+      {GOODPUT_BINARY, "profile", "-o", out.string(), "--", GOODPUT_NVTX_PROGRAM, "hang"}, kNoRank,
+      "ready", [&](pid_t) {
+        for (const auto& e : fs::directory_iterator(dir)) {
+          const auto n = e.path().filename().string();
+          const auto at = n.rfind(".partial.");
+          if (n.rfind("k.json", 0) == 0 && at != std::string::npos)
+            kill(std::stoi(n.substr(at + 9)), SIGKILL);
+        }
+      });
+  EXPECT_EQ(r.exit_code, 128 + SIGKILL) << r.err;
+  EXPECT_NE(r.err.find("the program died before its trace was finished; salvaged 0 events into " +
+                       out.string()),
+            std::string::npos)
+      << r.err;
+  const auto doc = load(out);
+  EXPECT_EQ(doc["goodput"]["status"], "incomplete");
+  EXPECT_NE(doc["goodput"]["status_reason"].get<std::string>().find(
+                "the program was killed by signal 9 (Killed) before the tracer finished"),
+            std::string::npos)
+      << doc["goodput"]["status_reason"];
+}
+
+// A partial whose writer still runs is not touched, and no empty trace replaces it.
+TEST(ProfileCli, PartialOfARunningProcessIsLeftAlone) {
+  const auto dir = temp_dir();
+  const auto out = dir / "a.json";
+  const std::string script =
+      "sleep 30 </dev/null >/dev/null 2>&1 & echo '{\"traceEvents\": [' > \"$0.partial.$!\"";
+  const auto r = profile({"-o", out.string(), "--", "/bin/sh", "-c", script, out.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("still runs and may yet finish its trace"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("no CUDA activity"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const auto n = e.path().filename().string();
+    ASSERT_EQ(n.rfind("a.json.partial.", 0), 0u) << n;
+    kill(std::stoi(n.substr(15)), SIGKILL);
+  }
 }

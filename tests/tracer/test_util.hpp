@@ -56,8 +56,9 @@ inline ProcessResult run_process(const std::vector<std::string>& args,
   if (pid == 0) {
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
-    close(out_pipe[0]);
-    close(err_pipe[0]);
+    // Only 1 and 2 stay: a background process the program leaves must not hold the pipes open.
+    for (int fd : {out_pipe[0], err_pipe[0], out_pipe[1], err_pipe[1]})
+      if (fd > 2) close(fd);
     for (const auto& [k, v] : env) {
       if (v.empty())
         unsetenv(k.c_str());

@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "profiler/analyze/analysis.hpp"
 #include "profiler/trace/reader.hpp"
+#include "profiler/trace_format/salvage.hpp"
 #include "profiler/trace_format/trace_meta.hpp"
 #include "profiler/trace_format/trace_writer.hpp"
 
@@ -31,9 +33,7 @@ trace::RangeRecord step_range(std::uint64_t i, std::uint64_t t0) {
 
 // Step i: NVTX range [i·1000, i·1000+900) µs; launches at +10, +30, +40 (5 µs each); GPU: GEMM
 // [+20, +420), NCCL all-reduce [+420, +620) on another stream, elementwise [+620, +720).
-std::string write_trace(const std::string& path) {
-  trace::TraceWriter w;
-  w.open(path, kBase, 4242);
+void write_steps(trace::TraceWriter& w) {
   const char* names[] = {
       "sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x128x64_cublas",
       "ncclDevKernel_AllReduce_Sum_bf16_RING_LL(ncclDevKernelArgsStorage<4096ul>)",
@@ -65,6 +65,12 @@ std::string write_trace(const std::string& path) {
       w.kernel(e);
     }
   }
+}
+
+std::string write_trace(const std::string& path) {
+  trace::TraceWriter w;
+  w.open(path, kBase, 4242);
+  write_steps(w);
   nlohmann::json meta = trace::base_meta({}, {"train"});
   meta["status"] = "complete";
   meta["capture"] = {{"marker", "step"}};
@@ -163,6 +169,46 @@ TEST(TracerToAnalyze, CounterRangesPerStep) {
   EXPECT_EQ(hw["ranges"], 2);
   EXPECT_DOUBLE_EQ(hw["measured_flops"]["fp32"].get<double>(), 2 * (2e9 + 5e8));
   std::filesystem::remove(path);
+}
+
+// A trace salvaged from the partial file of a process that died mid-record: `goodput analyze`
+// reads it, analyses the events kept and says the trace is incomplete, and why.
+TEST(TracerToAnalyze, SalvagedTraceIsAnalysedAndSaysIncomplete) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("goodput_tracer_salvaged_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  trace::PartialTrace p;
+  p.final_path = (dir / "t.json").string();
+  p.path = p.final_path + ".partial." + std::to_string(::getpid());
+  p.pid = ::getpid();
+  {
+    trace::TraceWriter w;  // never finished: closed as a crashing process leaves it
+    w.open(p.final_path, kBase, 4242);
+    write_steps(w);
+  }
+  std::ofstream(p.path, std::ios::app) << ",\n{\"args\":{\"cbid\":211,\"corr";
+  trace::SalvageContext c;
+  c.cause = "the program was killed by signal 11 (Segmentation fault)";
+  c.step_marker = "step";
+  const auto s = trace::salvage_partial(p, c);
+  // Per step: a range, and three launches and kernels with a flow event at each end.
+  EXPECT_EQ(s.events_kept, 3u * (1 + 3 * 4));
+
+  const auto t = traceio::read_trace(p.final_path);
+  EXPECT_EQ(t.format, "goodput");
+  ASSERT_TRUE(t.tracer.has_value());
+  EXPECT_EQ(t.tracer->status, "incomplete");
+  EXPECT_EQ(t.tracer->step_marker, "step");
+  EXPECT_EQ(t.gpu.size(), 9u);
+  const auto r = analyze::analyze({{&t, 0.0}}, analyze::AnalyzeOptions{});
+  const auto& rank = r.json["ranks"][0];
+  EXPECT_EQ(rank["tracer"]["status"], "incomplete");
+  EXPECT_EQ(rank["tracer"]["status_reason"], s.status_reason);
+  EXPECT_EQ(rank["steps"].size(), 3u);
+  EXPECT_NE(r.report.find("note: trace status incomplete (the program was killed by signal 11"),
+            std::string::npos)
+      << r.report;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
