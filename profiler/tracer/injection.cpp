@@ -11,12 +11,10 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <deque>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -27,6 +25,7 @@
 
 #include "profiler/trace_format/attribution.hpp"
 #include "profiler/trace_format/buffer_pool.hpp"
+#include "profiler/trace_format/completed_queue.hpp"
 #include "profiler/trace_format/ranges.hpp"
 #include "profiler/trace_format/trace_meta.hpp"
 #include "profiler/trace_format/trace_writer.hpp"
@@ -59,12 +58,6 @@ constexpr CUpti_CallbackId kDriverLaunches[] = {
     CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch,
     CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch_ptsz};
 
-struct CompletedBuffer {
-  std::uint8_t* buffer = nullptr;
-  std::size_t valid = 0;
-  std::size_t dropped = 0;
-};
-
 struct State {
   TracerConfig cfg;
   RankInfo rank;
@@ -93,11 +86,8 @@ struct State {
   std::unique_ptr<StepCounters> counters;
   std::string counters_setup_error;
 
-  // Completed CUPTI buffers waiting for the processing thread (queue_mu); process_mu is held
-  // from taking a buffer to having written it.
-  std::deque<CompletedBuffer> completed;
-  std::mutex queue_mu, process_mu;
-  std::condition_variable queue_cv;
+  // Completed CUPTI buffers on their way to the processing thread.
+  CompletedQueue completed;
   std::once_flag processing_started;
 
   // Writer side, under mu: the processing thread and the final flush.
@@ -259,35 +249,16 @@ void process_buffer(const CompletedBuffer& b) {
   g->processing_ns += now_ns() - t0;
 }
 
-// The tracer's own thread: decodes and writes completed buffers. CUPTI's callback only queues
-// them, because CUPTI holds the program's threads back while its callback runs.
+// The tracer's own thread: decodes and writes completed buffers (CompletedQueue says why).
 void processing_loop() {
   // Signals go to the program's threads: a handler that finalizes here would wait for itself.
   sigset_t block;
   sigfillset(&block);
   for (int fault : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) sigdelset(&block, fault);
   pthread_sigmask(SIG_BLOCK, &block, nullptr);
-  for (;;) {
-    std::unique_lock process(g->process_mu);
-    std::unique_lock queue(g->queue_mu);
-    g->queue_cv.wait(queue, [] { return !g->completed.empty(); });
-    const CompletedBuffer b = g->completed.front();
-    g->completed.pop_front();
-    queue.unlock();
+  g->completed.run([](const CompletedBuffer& b) {
     if (!g->forked_child.load()) process_buffer(b);
-  }
-}
-
-// Every queued buffer, now, on the calling thread (the final flush); waits for the one the
-// processing thread may be writing.
-void drain_completed() {
-  std::lock_guard process(g->process_mu);
-  std::deque<CompletedBuffer> rest;
-  {
-    std::lock_guard queue(g->queue_mu);
-    rest.swap(g->completed);
-  }
-  for (const auto& b : rest) process_buffer(b);
+  });
 }
 
 void CUPTIAPI buffer_completed(CUcontext ctx, std::uint32_t stream, std::uint8_t* buffer,
@@ -299,11 +270,7 @@ void CUPTIAPI buffer_completed(CUcontext ctx, std::uint32_t stream, std::uint8_t
     if (g->pool) g->pool->release(buffer);
     return;
   }
-  {
-    std::lock_guard queue(g->queue_mu);
-    g->completed.push_back({buffer, valid, dropped});
-  }
-  g->queue_cv.notify_one();
+  g->completed.push({buffer, valid, dropped});
 }
 
 std::uint64_t CUPTIAPI cupti_timestamp() {
@@ -605,7 +572,7 @@ void finalize() {
   try {
     const auto t0 = now_ns();
     if (g->cupti_ok.load()) cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
-    drain_completed();
+    g->completed.drain(process_buffer);
     {
       std::lock_guard lock(g->mu);
       g->final_flush_ns = now_ns() - t0;
@@ -664,11 +631,11 @@ void at_fork_prepare() {
   if (!g) return;
   g->mu.lock();
   g->range_mu.lock();
-  g->queue_mu.lock();
+  g->completed.lock_for_fork();
 }
 void at_fork_parent() {
   if (!g) return;
-  g->queue_mu.unlock();
+  g->completed.unlock_after_fork(false);
   g->range_mu.unlock();
   g->mu.unlock();
 }
@@ -678,8 +645,7 @@ void at_fork_child() {
   g->forked_child = true;
   g->writer.forget_after_fork();
   g->pending.clear();
-  g->completed.clear();  // the parent's buffers: the child neither writes nor reuses them
-  g->queue_mu.unlock();
+  g->completed.unlock_after_fork(true);
   g->range_mu.unlock();
   g->mu.unlock();
 }
