@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "harness/core/error.hpp"
+#include "profiler/trace_format/event_text.hpp"
 #include "profiler/trace_format/nccl_kernel.hpp"
 
 namespace goodput::trace {
@@ -161,15 +162,30 @@ void TraceWriter::open(const std::string& path, std::uint64_t base_ns, std::uint
   }
   file_ = std::fopen(partial_.c_str(), "w");
   if (!file_) throw RuntimeFailure(path + ": cannot write trace (" + std::strerror(errno) + ")");
+  std::setvbuf(file_, nullptr, _IOFBF, 1u << 20);  // few large writes while the program runs
   std::fputs(kTraceHeader, file_);
 }
 
 void TraceWriter::event(const nlohmann::json& e) {
   if (!file_) return;
-  const std::string s = e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  line(e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void TraceWriter::flush() {
+  if (file_) std::fflush(file_);
+}
+
+void TraceWriter::line(const std::string& text) {
+  if (!file_) return;
   if (events_ > 0) std::fputs(",\n", file_);
-  std::fwrite(s.data(), 1, s.size(), file_);
+  std::fwrite(text.data(), 1, text.size(), file_);
   ++events_;
+}
+
+void TraceWriter::flow(bool start, std::uint32_t correlation, std::uint32_t pid, std::uint32_t tid,
+                       std::uint64_t t_ns) {
+  flow_text(text_, start, correlation, pid, tid, t_ns, base_ns_);
+  line(text_);
 }
 
 void TraceWriter::gpu_track(std::uint32_t device, std::uint32_t stream) {
@@ -177,30 +193,36 @@ void TraceWriter::gpu_track(std::uint32_t device, std::uint32_t stream) {
 }
 
 void TraceWriter::kernel(const KernelEvent& k) {
-  event(kernel_event(k, base_ns_));
-  if (k.correlation)
-    event(flow_event(false, k.correlation, k.device, k.stream, k.start_ns, base_ns_));
+  if (kernel_text(text_, k, base_ns_)) {
+    line(text_);
+  } else {
+    event(kernel_event(k, base_ns_));
+  }
+  if (k.correlation) flow(false, k.correlation, k.device, k.stream, k.start_ns);
   gpu_track(k.device, k.stream);
 }
 
 void TraceWriter::memcpy(const MemcpyEvent& m) {
-  event(memcpy_event(m, base_ns_));
-  if (m.correlation)
-    event(flow_event(false, m.correlation, m.device, m.stream, m.start_ns, base_ns_));
+  memcpy_text(text_, m, base_ns_);
+  line(text_);
+  if (m.correlation) flow(false, m.correlation, m.device, m.stream, m.start_ns);
   gpu_track(m.device, m.stream);
 }
 
 void TraceWriter::memset(const MemsetEvent& m) {
-  event(memset_event(m, base_ns_));
-  if (m.correlation)
-    event(flow_event(false, m.correlation, m.device, m.stream, m.start_ns, base_ns_));
+  memset_text(text_, m, base_ns_);
+  line(text_);
+  if (m.correlation) flow(false, m.correlation, m.device, m.stream, m.start_ns);
   gpu_track(m.device, m.stream);
 }
 
 void TraceWriter::api(const ApiEvent& a) {
-  event(api_event(a, base_ns_));
-  if (a.flow_start && a.correlation)
-    event(flow_event(true, a.correlation, a.pid, a.tid, a.start_ns, base_ns_));
+  if (api_text(text_, a, base_ns_)) {
+    line(text_);
+  } else {
+    event(api_event(a, base_ns_));
+  }
+  if (a.flow_start && a.correlation) flow(true, a.correlation, a.pid, a.tid, a.start_ns);
   host_threads_.insert(a.tid);
 }
 

@@ -125,6 +125,8 @@ class TraceWriter {
   void overhead(const OverheadEvent& o);
   void counter_range(const CounterRangeEvent& c);
   void event(const nlohmann::json& e);  // any other Chrome-trace event
+  // Hands the buffered events to the file, so a process that dies later leaves them behind.
+  void flush();
   std::uint64_t events_written() const { return events_; }
 
   // Appends process/thread names and the top-level fields in `top` (deviceProperties, goodput,
@@ -136,7 +138,11 @@ class TraceWriter {
 
  private:
   void gpu_track(std::uint32_t device, std::uint32_t stream);
+  void line(const std::string& text);  // one event's JSON text
+  void flow(bool start, std::uint32_t correlation, std::uint32_t pid, std::uint32_t tid,
+            std::uint64_t t_ns);
   std::FILE* file_ = nullptr;
+  std::string text_;  // reused for each event's text
   std::string path_, partial_;
   std::uint64_t base_ns_ = 0;
   std::uint32_t host_pid_ = 0;

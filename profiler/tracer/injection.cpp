@@ -243,6 +243,7 @@ void process_buffer(const CompletedBuffer& b) {
       g->decoded += c.records;
       g->skipped += c.skipped;
       write_pending_ranges();
+      g->writer.flush();  // what a crash leaves is then at most one buffer behind
     }
   }
   if (g->pool) g->pool->release(b.buffer);
