@@ -42,6 +42,7 @@ struct ProfileOptions {
   std::string steps;
   std::string step_marker = trace::kDefaultStepMarker;
   std::string counters;
+  std::string activities;
   int buffer_mb = 0;
   std::string json;
   std::vector<std::string> command;
@@ -258,6 +259,7 @@ int run_profile(const ProfileOptions& o, const Invocation& inv) {
   if (!o.steps.empty()) trace::parse_steps(o.steps);
   if (!o.counters.empty()) trace::counter_set_metrics(o.counters);  // InputError names the sets
   if (o.step_marker.empty()) throw InputError("--step-marker: must not be empty");
+  if (!o.activities.empty()) trace::parse_activities(o.activities, "--activities");
   const std::string program = resolve_program(o.command.front());
   const std::string library = find_tracer_library();
   const std::string output = fs::absolute(o.output).lexically_normal().string();
@@ -279,6 +281,7 @@ int run_profile(const ProfileOptions& o, const Invocation& inv) {
   setenv(trace::kEnvStepMarker, o.step_marker.c_str(), 1);
   setenv(trace::kEnvSteps, o.steps.c_str(), 1);
   setenv(trace::kEnvCounters, o.counters.c_str(), 1);
+  setenv(trace::kEnvActivities, o.activities.c_str(), 1);
   setenv(trace::kEnvLauncherPid, std::to_string(getpid()).c_str(), 1);
   if (o.buffer_mb > 0) setenv(trace::kEnvBufferMb, std::to_string(o.buffer_mb).c_str(), 1);
 
@@ -354,6 +357,9 @@ Command profile_command(CLI::App& app) {
                   std::string("Hardware counters per step, CUPTI range profiler (") +
                       trace::kCounterSets + "); with --steps, for those steps, else the first " +
                       std::to_string(trace::kDefaultCounterRanges));
+  sub->add_option("--activities", o->activities,
+                  std::string("What to record, a comma list of: ") + trace::kActivityNames +
+                      " (default all), or none (NVTX ranges only)");
   sub->add_option("--buffer-mb", o->buffer_mb,
                   "Cap on CUPTI activity buffer memory (MiB, default 256)")
       ->check(CLI::Range(1, 65536));

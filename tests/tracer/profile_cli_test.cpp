@@ -45,6 +45,9 @@ TEST(ProfileCli, UsageErrorsExit2) {
   EXPECT_EQ(bad_set.exit_code, 2);
   EXPECT_NE(bad_set.err.find("the sets are flops, sass"), std::string::npos) << bad_set.err;
   EXPECT_EQ(profile({"--buffer-mb", "0", "--", "/bin/true"}).exit_code, 2);
+  const auto bad_kind = profile({"--activities", "kernel,cycles", "--", "/bin/true"});
+  EXPECT_EQ(bad_kind.exit_code, 2);
+  EXPECT_NE(bad_kind.err.find("unknown activity 'cycles'"), std::string::npos) << bad_kind.err;
   const auto help = profile({"--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("--step-marker"), std::string::npos);
@@ -96,6 +99,20 @@ TEST(ProfileCli, NvtxProgramStepsAndSummary) {
   const auto doc = load(dir / "n.json");
   EXPECT_EQ(doc["goodput"]["capture"]["steps_seen"], 4);
   EXPECT_EQ(doc["goodput"]["steps"].size(), 1u);
+  EXPECT_EQ(doc["goodput"]["activities"]["kernel"], true);  // everything by default
+}
+
+// --activities reaches the tracer, which records what it recorded in the trace.
+TEST(ProfileCli, ActivitiesChooseWhatIsRecorded) {
+  const auto dir = temp_dir();
+  const auto r = profile({"-o", (dir / "a.json").string(), "--activities", "kernel,memset", "--",
+                          GOODPUT_NVTX_PROGRAM, "steps", "2", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto a = load(dir / "a.json")["goodput"]["activities"];
+  EXPECT_EQ(a["kernel"], true);
+  EXPECT_EQ(a["memset"], true);
+  EXPECT_EQ(a["runtime"], false);
+  EXPECT_EQ(a["driver"], false);
 }
 
 // --counters reaches the tracer, and the summary says what came of it (here: no CUDA context).
