@@ -15,4 +15,9 @@ namespace goodput::collectives {
 // CheckFailed when an output element is wrong.
 nlohmann::json calibration_busbw(const std::vector<DeviceInfo>& devices, bool quick);
 
+// The best busbw per collective among `ok` collective results (the peak profile's interconnect
+// section): busbw, algbw, result name, ranks (params.nranks) and the link peak comparison.
+// Host-only.
+nlohmann::json best_busbw(const nlohmann::json& results);
+
 }  // namespace goodput::collectives

@@ -31,18 +31,10 @@ nlohmann::json run_collectives(ResultsWriter* out, bool quick, bool* check_faile
         std::printf("%s: %s\n", name.c_str(), r.value("status", std::string("?")).c_str());
         continue;
       }
-      const std::string coll = r["params"].value("collective", name);
-      const double busbw = rates["busbw"].get<double>();
-      std::printf("%s: busbw %.1f GB/s, algbw %.1f GB/s\n", name.c_str(), busbw / 1e9,
-                  rates.value("algbw", 0.0) / 1e9);
-      if (!best.contains(coll) || best[coll]["busbw"].get<double>() < busbw)
-        best[coll] = {
-            {"busbw", busbw},
-            {"algbw", rates.value("algbw", 0.0)},
-            {"result", name},
-            {"ranks", r["params"].value("ranks", 0)},
-            {"link", r.value("peaks", nlohmann::json::object()).value("link", nlohmann::json())}};
+      std::printf("%s: busbw %.1f GB/s, algbw %.1f GB/s\n", name.c_str(),
+                  rates["busbw"].get<double>() / 1e9, rates.value("algbw", 0.0) / 1e9);
     }
+    best = collectives::best_busbw(results);
   } catch (const CheckFailed& e) {
     *check_failed = true;
     out->add_result({{"name", "collectives"},
