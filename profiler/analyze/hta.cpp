@@ -46,7 +46,10 @@ HtaBreakdown hta_breakdown(const traceio::RankTrace& t) {
       continue;
     }
     ++out.gpu_events_used;
-    const Interval iv{ceil_div(g.ts, 1000), floor_div(g.ts + g.dur, 1000)};
+    // Whole microseconds inside the event; a sub-microsecond event that spans no whole one is
+    // empty (not negative, which would make non-compute time below zero).
+    const std::int64_t start = ceil_div(g.ts, 1000);
+    const Interval iv{start, std::max(start, floor_div(g.ts + g.dur, 1000))};
     all.push_back(iv);
     switch (hta_type(t.names[g.name])) {
       case HtaType::kComputation:

@@ -14,6 +14,7 @@
 
 #include "profiler/analyze/analysis.hpp"
 #include "profiler/analyze/classify.hpp"
+#include "profiler/analyze/hta.hpp"
 #include "profiler/trace/reader.hpp"
 
 namespace goodput::analyze {
@@ -133,6 +134,12 @@ TEST(H200Traces, TorchProfilerTraceOfGpt124m) {
     // Under torch.profiler the host is the bottleneck: its step range is the GPU step too.
     EXPECT_NEAR(steps[i]["cpu_ms"].get<double>() / (loop[k] * 1e3), 1.0, 0.02) << "step " << k;
   }
+
+  // Kernels shorter than a microsecond span no whole one: empty, never negative, so the
+  // HTA-compatible non-compute time is not below zero (it read -0.04 % on this trace).
+  const auto hta = hta_breakdown(t);
+  EXPECT_GE(hta.non_compute_us, 0);
+  EXPECT_EQ(hta.span_us, hta.idle_us + hta.compute_us + hta.non_compute_us);
 }
 
 }  // namespace
