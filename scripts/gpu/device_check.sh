@@ -5,7 +5,10 @@
 #   scripts/gpu/device_check.sh    # there: OUT=<folder> GOODPUT_DEADLINE_S=<seconds>
 # Stages run in order of value and each gets at most its cap, shortened so that the whole run ends
 # by the deadline; a stage cut short is stopped with SIGINT first (goodput then writes what it
-# finished). Everything lands in $OUT: log.txt, and results.tgz with every file a stage wrote.
+# finished). Everything lands in $OUT: log.txt, and results.tgz.* (15 MiB parts) with every file a
+# stage wrote. GOODPUT_STAGES="ctest-gpu train-*" runs only matching stages; GOODPUT_NCCL_ROUNDS
+# (default 2) alternates goodput and the plain NCCL loop that many times; GOODPUT_TRACE_DEBUG=1
+# has the tracer log its own steps.
 set -u
 root=$PWD
 out=${OUT:?set OUT to the folder results go to}
