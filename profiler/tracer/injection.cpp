@@ -26,6 +26,7 @@
 #include "profiler/trace_format/attribution.hpp"
 #include "profiler/trace_format/buffer_pool.hpp"
 #include "profiler/trace_format/completed_queue.hpp"
+#include "profiler/trace_format/host_usage.hpp"
 #include "profiler/trace_format/ranges.hpp"
 #include "profiler/trace_format/trace_meta.hpp"
 #include "profiler/trace_format/trace_writer.hpp"
@@ -71,6 +72,7 @@ struct State {
   std::atomic<bool> nvtx{false};
   std::atomic<std::uint64_t> nvtx_ns{0};
   std::atomic<std::uint64_t> processing_ns{0};
+  std::atomic<std::uint64_t> tracer_cpu_ns{0};  // the processing thread's CPU time
   std::atomic<std::uint64_t> forced_flushes{0};
 
   // NVTX side: cheap work under range_mu only, so program threads never wait for file I/O.
@@ -78,6 +80,9 @@ struct State {
   std::mutex range_mu;
   std::unique_ptr<StepWindow> window;
   std::unordered_map<std::uint64_t, int> step_index;  // range id -> step number
+  // Host usage at each open step's start (with the tracer's CPU time then), and per closed step.
+  std::unordered_map<std::uint64_t, std::pair<HostUsage, std::uint64_t>> step_usage_start;
+  nlohmann::json step_usage = nlohmann::json::array();
   std::vector<RangeRecord> pending;
   std::uint64_t ranges_dropped = 0;
 
@@ -232,8 +237,16 @@ void CUPTIAPI buffer_requested(std::uint8_t** buffer, std::size_t* size, std::si
 }
 
 // Decodes one completed buffer into the trace and returns it to the pool.
+std::uint64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
 void process_buffer(const CompletedBuffer& b) {
   const auto t0 = now_ns();
+  const auto cpu0 = thread_cpu_ns();
   {
     std::lock_guard lock(g->mu);
     g->dropped += b.dropped;
@@ -248,6 +261,7 @@ void process_buffer(const CompletedBuffer& b) {
   }
   if (g->pool) g->pool->release(b.buffer);
   g->processing_ns += now_ns() - t0;
+  g->tracer_cpu_ns += thread_cpu_ns() - cpu0;
 }
 
 // The tracer's own thread: decodes and writes completed buffers (CompletedQueue says why).
@@ -531,6 +545,7 @@ void write_trailer() {
   meta["tracer"] = {{"overhead_ns",
                      {{"nvtx_handlers", g->nvtx_ns.load()},
                       {"buffer_processing", g->processing_ns.load()},
+                      {"processing_thread_cpu", g->tracer_cpu_ns.load()},
                       {"cupti_reported", g->cupti_overhead_ns},
                       {"final_flush", g->final_flush_ns}}},
                     {"buffers", g->pool ? g->pool->to_json() : nlohmann::json()},
@@ -539,6 +554,10 @@ void write_trailer() {
                     {"records_skipped", g->skipped},
                     {"attribution_complete", !g->attribution.overflowed() && g->kept_dropped == 0}};
   meta["steps"] = steps;
+  {
+    std::lock_guard rl(g->range_mu);
+    meta["steps_host"] = g->step_usage;
+  }
   meta["contexts"] = g->contexts;
   meta["counters"] = std::move(counters.meta);
   nlohmann::json top = {
@@ -728,6 +747,12 @@ void range_started(std::uint64_t id, const std::string& name, std::uint64_t t) {
     if (step) g->step_index[id] = before;
     in_window = g->window->recording();
   }
+  if (step) {
+    const HostUsage usage = sample_host_usage();
+    std::lock_guard lock(g->range_mu);
+    if (g->step_usage_start.size() < kMaxKeptRanges)
+      g->step_usage_start[id] = {usage, g->tracer_cpu_ns.load()};
+  }
   apply_window(change);
   // After the activity kinds are on: the counter range opens before the step's first launch.
   if (step && g->counters) g->counters->on_step_start(id, name, t, in_window);
@@ -739,7 +764,23 @@ void range_closed(RangeRecord r) {
   bool step = false;
   {
     std::lock_guard lock(g->range_mu);
+    step = g->step_usage_start.count(id) > 0;
+  }
+  // Read outside the lock: /proc/stat takes tens of microseconds, other threads' ranges wait on it.
+  const HostUsage end_usage = step ? sample_host_usage() : HostUsage{};
+  {
+    std::lock_guard lock(g->range_mu);
     step = g->step_index.count(id) > 0;
+    if (step) {
+      if (auto it = g->step_usage_start.find(id); it != g->step_usage_start.end()) {
+        auto usage = step_usage_json(it->second.first, end_usage,
+                                     g->tracer_cpu_ns.load() - it->second.second);
+        usage["range id"] = id;
+        usage["step"] = g->step_index[id];
+        if (g->step_usage.size() < kMaxKeptRanges) g->step_usage.push_back(std::move(usage));
+        g->step_usage_start.erase(it);
+      }
+    }
     change = g->window->on_range_end(r.id, r.end_ns);
     if (g->window->overlaps(r.start_ns, r.end_ns)) {
       if (g->pending.size() < kMaxPendingRanges) {

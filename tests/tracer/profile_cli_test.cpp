@@ -100,6 +100,15 @@ TEST(ProfileCli, NvtxProgramStepsAndSummary) {
   EXPECT_EQ(doc["goodput"]["capture"]["steps_seen"], 4);
   EXPECT_EQ(doc["goodput"]["steps"].size(), 1u);
   EXPECT_EQ(doc["goodput"]["activities"]["kernel"], true);  // everything by default
+  // Host usage of every step, in the window or not.
+  const auto& host = doc["goodput"]["steps_host"];
+  ASSERT_EQ(host.size(), 4u);
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    EXPECT_EQ(host[i]["step"], i);
+    EXPECT_GE(host[i]["wall_ms"].get<double>(), 0.0);
+    EXPECT_GE(host[i]["process_cpu_ms"].get<double>(), host[i]["program_cpu_ms"].get<double>());
+    EXPECT_TRUE(host[i].contains("steal_ms"));
+  }
 }
 
 // --activities reaches the tracer, which records what it recorded in the trace.
