@@ -30,8 +30,10 @@ void CompletedQueue::run(const Process& process) {
   }
 }
 
-std::size_t CompletedQueue::drain(const Process& process) {
-  std::lock_guard processing(process_mu_);
+std::optional<std::size_t> CompletedQueue::drain(const Process& process,
+                                                 std::chrono::milliseconds wait) {
+  std::unique_lock processing(process_mu_, std::defer_lock);
+  if (!processing.try_lock_for(wait)) return std::nullopt;
   std::deque<CompletedBuffer> rest;
   {
     std::lock_guard lock(queue_mu_);

@@ -3,12 +3,14 @@
 // only queues; one thread decodes and writes; the final flush drains whatever is left on its own
 // thread, after the buffer being written (if any) is done, so every buffer is written once.
 #pragma once
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 
 namespace goodput::trace {
 
@@ -26,8 +28,10 @@ class CompletedQueue {
   // The processing thread: hands each buffer to `process` as it arrives, until stop().
   void run(const Process& process);
   // Waits for the buffer run() may be processing, then hands every queued one to `process` on
-  // the calling thread. Returns how many it processed.
-  std::size_t drain(const Process& process);
+  // the calling thread. Returns how many it processed; nothing when the buffer being processed
+  // did not finish within `wait` (a stuck writer must not hang the program's exit).
+  std::optional<std::size_t> drain(const Process& process,
+                                   std::chrono::milliseconds wait = std::chrono::seconds(30));
   void stop();
   std::size_t queued() const;
 
@@ -38,7 +42,7 @@ class CompletedQueue {
 
  private:
   mutable std::mutex queue_mu_;  // guards queue_ and stop_; never held while processing
-  std::mutex process_mu_;        // held from taking a buffer until it is written
+  std::timed_mutex process_mu_;  // held from taking a buffer until it is written
   std::condition_variable cv_;
   std::deque<CompletedBuffer> queue_;
   bool stop_ = false;

@@ -592,7 +592,15 @@ void finalize() {
   try {
     const auto t0 = now_ns();
     if (g->cupti_ok.load()) cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
-    g->completed.drain(process_buffer);
+    if (!g->completed.drain(process_buffer)) {
+      // The writer holds the trace: finishing it would wait as long. The program's exit must
+      // not; goodput profile salvages the partial file once the process is gone.
+      warn("the tracer's writer did not finish a buffer within 30 s; leaving the partial trace " +
+           g->writer.path() + ".partial.* for goodput profile to salvage");
+      detach_cupti();
+      g->written = true;
+      return;
+    }
     {
       std::lock_guard lock(g->mu);
       g->final_flush_ns = now_ns() - t0;
