@@ -114,6 +114,17 @@ double bandwidth(std::uint64_t bytes, std::uint64_t start, std::uint64_t end) {
   return end > start ? static_cast<double>(bytes) / static_cast<double>(end - start) : 0.0;
 }
 
+// The args memcpy and memset share, in key order up to "stream" (memset adds "value" after).
+template <class Copy>
+void copy_args(Object& args, const Copy& c) {
+  args.num("bytes", c.bytes);
+  args.num("context", std::uint64_t{c.context});
+  args.num("correlation", std::uint64_t{c.correlation});
+  args.num("device", std::uint64_t{c.device});
+  args.real("memory bandwidth (GB/s)", bandwidth(c.bytes, c.start_ns, c.end_ns));
+  args.num("stream", std::uint64_t{c.stream});
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -195,12 +206,7 @@ void memcpy_text(std::string& out, const MemcpyEvent& m, std::uint64_t base_ns) 
   Object e(out);
   {
     Object args(e.key("args"));
-    args.num("bytes", m.bytes);
-    args.num("context", std::uint64_t{m.context});
-    args.num("correlation", std::uint64_t{m.correlation});
-    args.num("device", std::uint64_t{m.device});
-    args.real("memory bandwidth (GB/s)", bandwidth(m.bytes, m.start_ns, m.end_ns));
-    args.num("stream", std::uint64_t{m.stream});
+    copy_args(args, m);
   }
   x_event_tail(e, "gpu_memcpy", m.start_ns, m.end_ns, base_ns,
                "Memcpy " + m.copy_kind + " (" + m.src_kind + " -> " + m.dst_kind + ")", m.device,
@@ -212,12 +218,7 @@ void memset_text(std::string& out, const MemsetEvent& m, std::uint64_t base_ns) 
   Object e(out);
   {
     Object args(e.key("args"));
-    args.num("bytes", m.bytes);
-    args.num("context", std::uint64_t{m.context});
-    args.num("correlation", std::uint64_t{m.correlation});
-    args.num("device", std::uint64_t{m.device});
-    args.real("memory bandwidth (GB/s)", bandwidth(m.bytes, m.start_ns, m.end_ns));
-    args.num("stream", std::uint64_t{m.stream});
+    copy_args(args, m);
     args.num("value", std::uint64_t{m.value});
   }
   x_event_tail(e, "gpu_memset", m.start_ns, m.end_ns, base_ns, "Memset (" + m.memory_kind + ")",

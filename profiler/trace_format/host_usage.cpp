@@ -10,13 +10,6 @@
 namespace goodput::trace {
 namespace {
 
-std::uint64_t clock_ns(clockid_t id) {
-  timespec ts{};
-  clock_gettime(id, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
-         static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
 double ms(std::uint64_t ns) {
   return static_cast<double>(ns) / 1e6;
 }
@@ -26,6 +19,13 @@ std::uint64_t minus(std::uint64_t a, std::uint64_t b) {
 }
 
 }  // namespace
+
+std::uint64_t clock_ns(clockid_t id) {
+  timespec ts{};
+  clock_gettime(id, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
 
 std::optional<std::uint64_t> proc_stat_steal_ticks(std::string_view text) {
   if (text.substr(0, 4) != "cpu ") return std::nullopt;

@@ -3,12 +3,16 @@
 // together: the evidence for why a traced step got slower.
 #pragma once
 #include <cstdint>
+#include <ctime>
 #include <optional>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 namespace goodput::trace {
+
+// clock_gettime(id) in nanoseconds (CLOCK_THREAD_CPUTIME_ID: the calling thread's CPU time).
+std::uint64_t clock_ns(clockid_t id);
 
 struct HostUsage {
   std::uint64_t t_ns = 0;            // CLOCK_REALTIME

@@ -34,6 +34,20 @@ class HostObject {
   HostObject& operator=(const HostObject&) = delete;
   CUpti_Profiler_Host_Object* get() const { return object_; }
 
+  // Adds `metrics` in one call (checked) and returns their names as CUPTI takes them. A
+  // configuration image and an evaluation both see only the metrics added to the object.
+  std::vector<const char*> add_metrics(const std::vector<std::string>& metrics) {
+    std::vector<const char*> names;
+    for (const auto& m : metrics) names.push_back(m.c_str());
+    auto add = cupti_params<CUpti_Profiler_Host_ConfigAddMetrics_Params>(
+        CUpti_Profiler_Host_ConfigAddMetrics_Params_STRUCT_SIZE);
+    add.pHostObject = object_;
+    add.ppMetricNames = names.data();
+    add.numMetrics = names.size();
+    check_cupti("cuptiProfilerHostConfigAddMetrics", cuptiProfilerHostConfigAddMetrics(&add));
+    return names;
+  }
+
  private:
   CUpti_Profiler_Host_Object* object_ = nullptr;
 };
@@ -74,14 +88,7 @@ CounterConfig configure_counters(const std::string& chip, const std::vector<std:
   if (c.metrics.empty())
     throw RuntimeFailure("chip '" + chip + "': none of the requested metrics exists");
   HostObject host(chip, c.counter_availability);
-  std::vector<const char*> names;
-  for (const auto& m : c.metrics) names.push_back(m.c_str());
-  auto add = cupti_params<CUpti_Profiler_Host_ConfigAddMetrics_Params>(
-      CUpti_Profiler_Host_ConfigAddMetrics_Params_STRUCT_SIZE);
-  add.pHostObject = host.get();
-  add.ppMetricNames = names.data();
-  add.numMetrics = names.size();
-  check_cupti("cuptiProfilerHostConfigAddMetrics", cuptiProfilerHostConfigAddMetrics(&add));
+  host.add_metrics(c.metrics);
   auto size = cupti_params<CUpti_Profiler_Host_GetConfigImageSize_Params>(
       CUpti_Profiler_Host_GetConfigImageSize_Params_STRUCT_SIZE);
   size.pHostObject = host.get();
@@ -110,16 +117,8 @@ std::vector<DecodedRange> evaluate_counter_data(const CounterConfig& config,
   info.counterDataImageSize = counter_data.size();
   check_cupti("cuptiRangeProfilerGetCounterDataInfo", cuptiRangeProfilerGetCounterDataInfo(&info));
   HostObject host(config.chip, config.counter_availability);
-  std::vector<const char*> names;
-  for (const auto& m : config.metrics) names.push_back(m.c_str());
-  // The host object evaluates only metrics added to it, as when the configuration was made:
-  // without them, evaluation crashed inside libnvperf_host on an H200.
-  auto add = cupti_params<CUpti_Profiler_Host_ConfigAddMetrics_Params>(
-      CUpti_Profiler_Host_ConfigAddMetrics_Params_STRUCT_SIZE);
-  add.pHostObject = host.get();
-  add.ppMetricNames = names.data();
-  add.numMetrics = names.size();
-  check_cupti("cuptiProfilerHostConfigAddMetrics", cuptiProfilerHostConfigAddMetrics(&add));
+  // Without its metrics added, evaluation crashed inside libnvperf_host on an H200.
+  auto names = host.add_metrics(config.metrics);
   std::vector<DecodedRange> out;
   std::vector<double> values(names.size());
   for (std::size_t i = 0; i < info.numTotalRanges; ++i) {

@@ -237,16 +237,9 @@ void CUPTIAPI buffer_requested(std::uint8_t** buffer, std::size_t* size, std::si
 }
 
 // Decodes one completed buffer into the trace and returns it to the pool.
-std::uint64_t thread_cpu_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
-         static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
 void process_buffer(const CompletedBuffer& b) {
   const auto t0 = now_ns();
-  const auto cpu0 = thread_cpu_ns();
+  const auto cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
   {
     std::lock_guard lock(g->mu);
     g->dropped += b.dropped;
@@ -261,7 +254,7 @@ void process_buffer(const CompletedBuffer& b) {
   }
   if (g->pool) g->pool->release(b.buffer);
   g->processing_ns += now_ns() - t0;
-  g->tracer_cpu_ns += thread_cpu_ns() - cpu0;
+  g->tracer_cpu_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 }
 
 // The tracer's own thread: decodes and writes completed buffers (CompletedQueue says why).
@@ -718,10 +711,7 @@ void start() {
 }  // namespace
 
 std::uint64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
-         static_cast<std::uint64_t>(ts.tv_nsec);
+  return clock_ns(CLOCK_REALTIME);
 }
 
 std::uint32_t thread_id() {
