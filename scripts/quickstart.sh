@@ -11,9 +11,11 @@ goodput="$build/apps/goodput"
 rc=$?
 [ $rc -ne 3 ] && exit $rc
 
-echo "quickstart: no usable GPU here, so no calibration; analyzing the example trace instead"
-echo "quickstart: examples/traces/synthetic-kineto-llm.json.gz is SYNTHETIC (made by scripts/make_example_trace.py)"
+echo "quickstart: no usable GPU here, so no calibration; analyzing an example trace instead:"
+echo "quickstart: examples/traces/h200-gpt124m-goodput.json.gz, 50 training steps of GPT-124M recorded"
+echo "quickstart: on an H200 by goodput profile (examples/traces/README.md says how and what it shows)"
 mkdir -p goodput-results
-exec "$goodput" analyze examples/traces/synthetic-kineto-llm.json.gz \
-  --model examples/models/synthetic-gpt-small.json --json goodput-results/analyze-example.json \
+exec "$goodput" analyze examples/traces/h200-gpt124m-goodput.json.gz --step-marker step \
+  --model examples/models/gpt-train-example.json --gpu "H200 SXM 141GB" \
+  --json goodput-results/analyze-example.json \
   --trace-out goodput-results/analyze-example-annotated.json.gz

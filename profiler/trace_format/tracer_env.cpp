@@ -128,6 +128,11 @@ TracerConfig tracer_config_from_env(const EnvLookup& env) {
   }
   if (auto v = env(kEnvActivities); v && !v->empty())
     c.activities = parse_activities(*v, kEnvActivities);
+  if (auto v = env(kEnvBufferZeroing); v && !v->empty()) {
+    if (*v != "tracer" && *v != "cupti")
+      throw InputError(std::string(kEnvBufferZeroing) + " '" + *v + "': expected tracer or cupti");
+    c.tracer_zeroes_buffers = *v == "tracer";
+  }
   return c;
 }
 

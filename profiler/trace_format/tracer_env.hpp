@@ -19,6 +19,9 @@ inline constexpr const char* kEnvCounters = "GOODPUT_TRACE_COUNTERS";
 inline constexpr const char* kEnvBufferMb = "GOODPUT_TRACE_BUFFER_MB";
 inline constexpr const char* kEnvLauncherPid = "GOODPUT_TRACE_LAUNCHER_PID";
 inline constexpr const char* kEnvActivities = "GOODPUT_TRACE_ACTIVITIES";
+// Who clears CUPTI's activity buffers: "tracer" (default; on its own thread, ahead of time) or
+// "cupti" (CUPTI's default: on the program's thread, when it takes a buffer).
+inline constexpr const char* kEnvBufferZeroing = "GOODPUT_TRACE_BUFFER_ZEROING";
 inline constexpr const char* kDefaultStepMarker = "step";
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
@@ -64,6 +67,7 @@ struct TracerConfig {
   std::string counters;                       // "" or "flops"
   std::size_t buffer_bytes = 4u << 20;        // one CUPTI activity buffer
   std::size_t buffer_cap_bytes = 256u << 20;  // all buffers together
+  bool tracer_zeroes_buffers = true;          // kEnvBufferZeroing
   long launcher_pid = -1;  // pid of `goodput profile`; its direct child writes the exact path
   Activities activities;
 };

@@ -359,7 +359,8 @@ Command profile_command(CLI::App& app) {
                       std::to_string(trace::kDefaultCounterRanges));
   sub->add_option("--activities", o->activities,
                   std::string("What to record, a comma list of: ") + trace::kActivityNames +
-                      " (default all), or none (NVTX ranges only)");
+                      " (default all), or none (NVTX ranges only)")
+      ->envname(trace::kEnvActivities);
   sub->add_option("--buffer-mb", o->buffer_mb,
                   "Cap on CUPTI activity buffer memory (MiB, default 256)")
       ->check(CLI::Range(1, 65536));

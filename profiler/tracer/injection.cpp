@@ -42,6 +42,8 @@ namespace {
 constexpr std::size_t kMaxPendingRanges = 1u << 20;  // NVTX ranges waiting to be written
 constexpr std::size_t kMaxKeptRanges = 1u << 18;     // ranges remembered for GPU attribution
 constexpr std::uint32_t kFlushPeriodMs = 500;
+// Buffers kept allocated, zeroed and touched ahead of CUPTI's requests (BufferPool::reserve).
+constexpr std::size_t kSpareBuffers = 2;
 // Runtime calls are enabled one by one (recorded_runtime_api): the whole runtime kind would
 // record every cudaGetDevice, and on an H200 that made a PyTorch step 58 % slower.
 constexpr CUpti_ActivityKind kTracedKinds[] = {
@@ -100,6 +102,8 @@ struct State {
   TraceWriter writer;
   Attribution attribution;
   std::unique_ptr<BufferPool> pool;
+  bool buffer_zeroing_attribute =
+      false;                      // CUPTI took CUPTI_ACTIVITY_ATTR_ZEROED_OUT_ACTIVITY_BUFFER
   std::vector<RangeRecord> kept;  // id, name, thread and times, for GPU spans
   std::vector<RangeRecord> steps;
   std::uint64_t kept_dropped = 0;
@@ -252,7 +256,10 @@ void process_buffer(const CompletedBuffer& b) {
       g->writer.flush();  // what a crash leaves is then at most one buffer behind
     }
   }
-  if (g->pool) g->pool->release(b.buffer);
+  if (g->pool) {
+    g->pool->release(b.buffer);  // cleared here in zeroed mode, off the program's threads
+    g->pool->reserve(kSpareBuffers);
+  }
   g->processing_ns += now_ns() - t0;
   g->tracer_cpu_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 }
@@ -264,6 +271,7 @@ void processing_loop() {
   sigfillset(&block);
   for (int fault : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) sigdelset(&block, fault);
   pthread_sigmask(SIG_BLOCK, &block, nullptr);
+  if (g->pool) g->pool->reserve(kSpareBuffers);
   g->completed.run([](const CompletedBuffer& b) {
     if (!g->forked_child.load()) process_buffer(b);
   });
@@ -434,6 +442,17 @@ void start_cupti() {
   // Kernel thread ids (gettid), so runtime calls and NVTX ranges name the same threads.
   cuptiSetThreadIdType(CUPTI_ACTIVITY_THREAD_ID_TYPE_SYSTEM);
   cuptiActivityRegisterTimestampCallback(cupti_timestamp);
+  if (g->pool && g->pool->zeroed()) {
+    // Buffers come zeroed (cleared on the tracer's thread): CUPTI need not clear each one on the
+    // program's thread when it takes it. If CUPTI refuses, it clears them itself, as before.
+    std::uint8_t zeroed = 1;
+    std::size_t size = sizeof(zeroed);
+    g->buffer_zeroing_attribute =
+        cuptiActivitySetAttribute(CUPTI_ACTIVITY_ATTR_ZEROED_OUT_ACTIVITY_BUFFER, &size, &zeroed) ==
+        CUPTI_SUCCESS;
+    debug(std::string("zeroed activity buffers: ") +
+          (g->buffer_zeroing_attribute ? "accepted by CUPTI" : "refused by CUPTI"));
+  }
   r = cuptiActivityRegisterCallbacks(buffer_requested, buffer_completed);
   if (r != CUPTI_SUCCESS) return refuse("cuptiActivityRegisterCallbacks", r);
   std::call_once(g->processing_started, [] { std::thread(processing_loop).detach(); });
@@ -465,6 +484,13 @@ std::string process_name() {
   std::string name;
   std::getline(in, name);
   return name.empty() ? "process" : name;
+}
+
+nlohmann::json buffers_json() {
+  if (!g->pool) return nullptr;
+  auto j = g->pool->to_json();
+  j["zeroed_attribute_accepted"] = g->buffer_zeroing_attribute;
+  return j;
 }
 
 void write_trailer() {
@@ -541,7 +567,7 @@ void write_trailer() {
                       {"processing_thread_cpu", g->tracer_cpu_ns.load()},
                       {"cupti_reported", g->cupti_overhead_ns},
                       {"final_flush", g->final_flush_ns}}},
-                    {"buffers", g->pool ? g->pool->to_json() : nlohmann::json()},
+                    {"buffers", buffers_json()},
                     {"forced_flushes", g->forced_flushes.load()},
                     {"records_decoded", g->decoded},
                     {"records_skipped", g->skipped},
@@ -680,7 +706,8 @@ void start() {
     if (g->cfg.output.empty()) g->cfg.output = "goodput-trace.json";
     g->rank = rank_from_env(env);
     g->window = std::make_unique<StepWindow>(g->cfg.steps, g->cfg.step_marker);
-    g->pool = std::make_unique<BufferPool>(g->cfg.buffer_bytes, g->cfg.buffer_cap_bytes);
+    g->pool = std::make_unique<BufferPool>(g->cfg.buffer_bytes, g->cfg.buffer_cap_bytes,
+                                           g->cfg.tracer_zeroes_buffers);
     const bool direct = g->cfg.launcher_pid > 0 && getppid() == g->cfg.launcher_pid;
     const auto path = trace_path_for(g->cfg.output, g->rank, getpid(), direct);
     g->writer.open(path, now_ns() / 1'000'000'000 * 1'000'000'000,

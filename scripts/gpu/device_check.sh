@@ -67,6 +67,9 @@ export PYTHONUNBUFFERED=1
 
 say "machine"
 lscpu | grep -E "^(CPU\(s\)|Thread|Core|Socket|Model name)" || true
+# The tracer stamps every host record with clock_gettime: cheap through the vDSO (tsc, kvm-clock),
+# a system call per record otherwise.
+echo "clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm,power.limit --format=csv
 echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 # probe.sh searches the whole disk: in the background, beside the GPU stages.
@@ -93,13 +96,17 @@ train=(python3 "$root/examples/train/train_gpt.py" --steps 50)
 stage train-plain-1 60 "${train[@]}" --out "$work/train-plain-1.json"
 stage train-goodput 75 "$bin/goodput" profile -o "$work/trace-goodput.json" -- \
   "${train[@]}" --out "$work/train-goodput.json"
-# What each kind of record costs the step: the same loop under each activity set (the traces
-# are cut down to their metadata: the comparison needs the step times and the tracer's counts).
+# What each kind of record costs the step: the same loop under each activity set, and with all of
+# them but CUPTI clearing its buffers on the program's thread (its default) instead of the tracer
+# (the traces are cut down to their metadata: the comparison needs the step times and the
+# tracer's counts). NAME:ACTIVITIES[:ZEROING]
 for arm in none:none kernel:kernel gpu:kernel,memcpy,memset gpu-sync:kernel,memcpy,memset,sync,overhead \
-  gpu-driver:kernel,memcpy,memset,driver gpu-runtime:kernel,memcpy,memset,runtime; do
-  name=${arm%%:*}
-  stage "act-$name" 45 env GOODPUT_TRACE_ACTIVITIES="${arm#*:}" "$bin/goodput" profile \
-    -o "$work/act-$name.json" -- "${train[@]}" --steps 30 --out "$work/act-$name-train.json"
+  gpu-driver:kernel,memcpy,memset,driver gpu-runtime:kernel,memcpy,memset,runtime \
+  all-cupti-zeroing:kernel,memcpy,memset,runtime,driver,sync,overhead:cupti; do
+  IFS=: read -r name acts zeroing <<<"$arm"
+  stage "act-$name" 45 env GOODPUT_TRACE_BUFFER_ZEROING="${zeroing:-tracer}" "$bin/goodput" profile \
+    --activities "$acts" -o "$work/act-$name.json" -- "${train[@]}" --steps 30 \
+    --out "$work/act-$name-train.json"
   if [ -f "$work/act-$name.json" ]; then
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); json.dump(d.get("goodput"), open(sys.argv[2], "w"), indent=1)' \
       "$work/act-$name.json" "$work/act-$name-meta.json" && rm -f "$work/act-$name.json"

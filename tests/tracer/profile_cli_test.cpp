@@ -124,6 +124,33 @@ TEST(ProfileCli, ActivitiesChooseWhatIsRecorded) {
   EXPECT_EQ(a["driver"], false);
 }
 
+// GOODPUT_TRACE_ACTIVITIES in the environment stands for --activities (a flag still wins), and
+// GOODPUT_TRACE_BUFFER_ZEROING reaches the tracer, whose trace says who clears the buffers.
+TEST(ProfileCli, ActivitiesAndBufferZeroingFromTheEnvironment) {
+  const auto dir = temp_dir();
+  auto env = kNoRank;
+  env["GOODPUT_TRACE_ACTIVITIES"] = "memcpy";
+  env["GOODPUT_TRACE_BUFFER_ZEROING"] = "cupti";
+  auto r = profile({"-o", (dir / "e.json").string(), "--", GOODPUT_NVTX_PROGRAM, "steps", "2", "0"},
+                   env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = load(dir / "e.json")["goodput"];
+  EXPECT_EQ(doc["activities"]["memcpy"], true);
+  EXPECT_EQ(doc["activities"]["kernel"], false);
+  EXPECT_EQ(doc["tracer"]["buffers"]["zeroed_by_tracer"], false);
+  r = profile({"-o", (dir / "f.json").string(), "--activities", "kernel", "--",
+               GOODPUT_NVTX_PROGRAM, "steps", "2", "0"},
+              env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  doc = load(dir / "f.json")["goodput"];
+  EXPECT_EQ(doc["activities"]["kernel"], true);
+  EXPECT_EQ(doc["activities"]["memcpy"], false);
+  env["GOODPUT_TRACE_ACTIVITIES"] = "kernel,cycles";
+  r = profile({"-o", (dir / "g.json").string(), "--", "/bin/true"}, env);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown activity 'cycles'"), std::string::npos) << r.err;
+}
+
 // --counters reaches the tracer, and the summary says what came of it (here: no CUDA context).
 TEST(ProfileCli, CountersOutcomeInTheSummary) {
   const auto dir = temp_dir();

@@ -125,3 +125,17 @@ TEST(TracerEnv, ActivitiesChooseWhatIsRecorded) {
   EXPECT_THROW(parse_activities("", "--activities"), InputError);
   EXPECT_EQ(to_json(some)["runtime"], false);
 }
+
+TEST(TracerEnv, BufferZeroingIsTheTracersUnlessAskedOtherwise) {
+  EXPECT_TRUE(tracer_config_from_env(env_of({})).tracer_zeroes_buffers);
+  EXPECT_TRUE(
+      tracer_config_from_env(env_of({{kEnvBufferZeroing, "tracer"}})).tracer_zeroes_buffers);
+  EXPECT_FALSE(
+      tracer_config_from_env(env_of({{kEnvBufferZeroing, "cupti"}})).tracer_zeroes_buffers);
+  try {
+    tracer_config_from_env(env_of({{kEnvBufferZeroing, "yes"}}));
+    FAIL() << "a bad value was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("expected tracer or cupti"), std::string::npos);
+  }
+}
