@@ -90,7 +90,8 @@ AnnotatedTraceWriter::AnnotatedTraceWriter(const std::string& path)
     : path_(path), tmp_(path + ".partial." + std::to_string(::getpid())) {
   const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
   if (gz) {
-    gz_ = gzopen(tmp_.c_str(), "wb6");
+    // Level 3: zlib's fast path, twice the speed of its default at a few percent more bytes.
+    gz_ = gzopen(tmp_.c_str(), "wb3");
     if (!gz_) throw InputError(path + ": cannot write (" + std::strerror(errno) + ")");
   } else {
     file_ = std::fopen(tmp_.c_str(), "wb");
@@ -106,15 +107,24 @@ AnnotatedTraceWriter::~AnnotatedTraceWriter() {
   std::remove(tmp_.c_str());  // an unfinished file is never left under the final name
 }
 
-void AnnotatedTraceWriter::write(const std::string& s) {
-  const bool ok = gz_ ? gzwrite(static_cast<gzFile>(gz_), s.data(),
-                                static_cast<unsigned>(s.size())) == static_cast<int>(s.size())
-                      : std::fwrite(s.data(), 1, s.size(), file_) == s.size();
+void AnnotatedTraceWriter::write(std::string_view s) {
+  buf_.append(s);
+  if (buf_.size() >= (1u << 20)) flush();
+}
+
+void AnnotatedTraceWriter::flush() {
+  const bool ok =
+      buf_.empty() ||
+      (gz_ ? gzwrite(static_cast<gzFile>(gz_), buf_.data(), static_cast<unsigned>(buf_.size())) ==
+                 static_cast<int>(buf_.size())
+           : std::fwrite(buf_.data(), 1, buf_.size(), file_) == buf_.size());
+  buf_.clear();
   if (!ok) throw RuntimeFailure(path_ + ": write failed (disk full?)");
 }
 
-void AnnotatedTraceWriter::event(const std::string& e) {
-  write((events_++ ? ",\n" : "") + e);
+void AnnotatedTraceWriter::event(std::string_view e) {
+  if (events_++) write(",\n");
+  write(e);
 }
 
 void AnnotatedTraceWriter::add_rank(const traceio::RankTrace& t,
@@ -163,28 +173,59 @@ void AnnotatedTraceWriter::add_rank(const traceio::RankTrace& t,
                   "idle: other", "idle", json::object()));
   }
 
-  // GPU work, one track per stream, categorised by kernel class.
+  // GPU work, one track per stream, categorised by kernel class. The bulk of the file: written
+  // without a JSON object per event, each name escaped once.
   std::set<std::int64_t> streams;
+  std::vector<std::string> quoted(t.names.size());  // by NameId: ",\"name\":...,\"cat\":..."
+  std::string e;
   for (const auto& g : t.gpu) {
     const std::int64_t tid = kStreamBase + std::max(g.stream, 0);
     if (streams.insert(tid).second) {
       event(meta(pid, tid, "thread_name", "stream " + std::to_string(g.stream)));
       event(sort_index(pid, tid, static_cast<int>(tid)));
     }
-    json args = json::object();
-    if (g.correlation >= 0) args["correlation"] = g.correlation;
-    if (g.external_id >= 0) args["External id"] = g.external_id;
+    std::string& nc = quoted[g.name];
+    if (nc.empty())
+      nc = ",\"name\":" + str(t.names[g.name]) + ",\"cat\":" + str(to_string(class_of[g.name]));
+    e.assign("{\"ph\":\"X\",\"pid\":");
+    e += std::to_string(pid);
+    e += ",\"tid\":";
+    e += std::to_string(tid);
+    e += ",\"ts\":";
+    e += us(g.ts);
+    e += ",\"dur\":";
+    e += us(g.dur);
+    e += nc;
+    e += ",\"args\":{";
+    const char* sep = "";
+    auto field = [&](const char* key, std::int64_t v) {
+      e += sep;
+      e += key;
+      e += std::to_string(v);
+      sep = ",";
+    };
+    if (g.correlation >= 0) field("\"correlation\":", g.correlation);
+    if (g.external_id >= 0) field("\"External id\":", g.external_id);
     if (g.kind == traceio::GpuKind::kKernel) {
-      args["grid"] = g.grid;
-      args["block"] = g.block;
+      for (const auto& [key, v] :
+           {std::pair{"\"grid\":[", &g.grid}, std::pair{"\"block\":[", &g.block}}) {
+        e += sep;
+        e += key;
+        e +=
+            std::to_string((*v)[0]) + "," + std::to_string((*v)[1]) + "," + std::to_string((*v)[2]);
+        e += "]";
+        sep = ",";
+      }
     }
-    if (g.bytes >= 0) args["bytes"] = g.bytes;
-    event(slice(pid, tid, g.ts, g.dur, t.names[g.name], to_string(class_of[g.name]), args));
+    if (g.bytes >= 0) field("\"bytes\":", g.bytes);
+    e += "}}";
+    event(e);
   }
 }
 
 void AnnotatedTraceWriter::finish(const json& metadata) {
   write("\n],\"goodput\":" + metadata.dump(-1, ' ', false, json::error_handler_t::replace) + "}\n");
+  flush();
   const bool ok = gz_ ? gzclose(static_cast<gzFile>(gz_)) == Z_OK : std::fclose(file_) == 0;
   gz_ = nullptr;
   file_ = nullptr;

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -31,12 +32,14 @@ class AnnotatedTraceWriter {
   std::size_t events() const { return events_; }
 
  private:
-  void event(const std::string& e);
-  void write(const std::string& s);
+  void event(std::string_view e);
+  void write(std::string_view s);  // buffered
+  void flush();
 
   std::string path_, tmp_;
   void* gz_ = nullptr;         // gzFile when compressed
   std::FILE* file_ = nullptr;  // otherwise
+  std::string buf_;
   std::size_t events_ = 0;
   bool finished_ = false;
 };

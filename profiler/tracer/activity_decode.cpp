@@ -156,6 +156,31 @@ std::string demangle(const char* name) {
   return status == 0 && d ? std::string(d.get()) : std::string(name);
 }
 
+std::string overhead_kind_name(std::uint32_t kind) {
+  switch (kind) {
+    case CUPTI_ACTIVITY_OVERHEAD_DRIVER_COMPILER:
+      return "Driver compiler";
+    case CUPTI_ACTIVITY_OVERHEAD_CUPTI_BUFFER_FLUSH:
+      return "CUPTI buffer flush";
+    case CUPTI_ACTIVITY_OVERHEAD_CUPTI_INSTRUMENTATION:
+      return "CUPTI instrumentation";
+    case CUPTI_ACTIVITY_OVERHEAD_CUPTI_RESOURCE:
+      return "CUPTI resource";
+    case CUPTI_ACTIVITY_OVERHEAD_RUNTIME_TRIGGERED_MODULE_LOADING:
+      return "Module loading (runtime-triggered)";
+    case CUPTI_ACTIVITY_OVERHEAD_LAZY_FUNCTION_LOADING:
+      return "Lazy function loading";
+    case CUPTI_ACTIVITY_OVERHEAD_COMMAND_BUFFER_FULL:
+      return "Command buffer full";
+    case CUPTI_ACTIVITY_OVERHEAD_ACTIVITY_BUFFER_REQUEST:
+      return "CUPTI activity buffer request";
+    case CUPTI_ACTIVITY_OVERHEAD_UVM_ACTIVITY_INIT:
+      return "UVM activity init";
+    default:
+      return "CUPTI overhead " + std::to_string(kind);
+  }
+}
+
 DecodeCounts decode_activity_buffer(std::uint8_t* buffer, std::size_t valid_bytes,
                                     ActivitySink& sink) {
   DecodeCounts counts;
@@ -272,22 +297,7 @@ DecodeCounts decode_activity_buffer(std::uint8_t* buffer, std::size_t valid_byte
       case CUPTI_ACTIVITY_KIND_OVERHEAD: {
         const auto* r = reinterpret_cast<const CUpti_ActivityOverhead3*>(rec);
         OverheadEvent o;
-        switch (r->overheadKind) {
-          case CUPTI_ACTIVITY_OVERHEAD_DRIVER_COMPILER:
-            o.name = "Driver compiler";
-            break;
-          case CUPTI_ACTIVITY_OVERHEAD_CUPTI_BUFFER_FLUSH:
-            o.name = "CUPTI buffer flush";
-            break;
-          case CUPTI_ACTIVITY_OVERHEAD_CUPTI_INSTRUMENTATION:
-            o.name = "CUPTI instrumentation";
-            break;
-          case CUPTI_ACTIVITY_OVERHEAD_CUPTI_RESOURCE:
-            o.name = "CUPTI resource";
-            break;
-          default:
-            o.name = "CUPTI overhead " + std::to_string(static_cast<unsigned>(r->overheadKind));
-        }
+        o.name = overhead_kind_name(static_cast<std::uint32_t>(r->overheadKind));
         o.start_ns = r->start;
         o.end_ns = r->end;
         if (r->objectKind == CUPTI_ACTIVITY_OBJECT_THREAD ||

@@ -37,6 +37,11 @@ struct DecodeCounts {
 DecodeCounts decode_activity_buffer(std::uint8_t* buffer, std::size_t valid_bytes,
                                     ActivitySink& sink);
 
+// The name of a CUpti_ActivityOverheadKind, as the trace writes it ("CUPTI activity buffer
+// request": CUPTI waiting for, or clearing, a buffer on the program's thread); unknown kinds by
+// number.
+std::string overhead_kind_name(std::uint32_t kind);
+
 // Runtime calls the trace records: those that launch or copy work, synchronize, allocate or free
 // (names without CUPTI's version suffix). Every other call (cudaGetDevice, cudaGetLastError, ...)
 // is left out: a PyTorch step makes a dozen of them per kernel, and recording each one costs

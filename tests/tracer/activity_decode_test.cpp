@@ -238,3 +238,17 @@ TEST(ActivityDecode, RecordsOnlyRuntimeCallsThatLaunchCopySyncOrAllocate) {
   EXPECT_FALSE(has(CUPTI_RUNTIME_TRACE_CBID_cudaGetLastError_v3020));
   EXPECT_LT(ids.size(), static_cast<std::size_t>(CUPTI_RUNTIME_TRACE_CBID_SIZE) / 2);
 }
+
+// Every overhead kind CUPTI 13 defines has a name; a kind from a later CUPTI keeps its number.
+TEST(ActivityDecode, OverheadKindsAreNamed) {
+  EXPECT_EQ(overhead_kind_name(CUPTI_ACTIVITY_OVERHEAD_ACTIVITY_BUFFER_REQUEST),
+            "CUPTI activity buffer request");
+  EXPECT_EQ(overhead_kind_name(CUPTI_ACTIVITY_OVERHEAD_LAZY_FUNCTION_LOADING),
+            "Lazy function loading");
+  EXPECT_EQ(overhead_kind_name(CUPTI_ACTIVITY_OVERHEAD_RUNTIME_TRIGGERED_MODULE_LOADING),
+            "Module loading (runtime-triggered)");
+  EXPECT_EQ(overhead_kind_name(CUPTI_ACTIVITY_OVERHEAD_COMMAND_BUFFER_FULL), "Command buffer full");
+  EXPECT_EQ(overhead_kind_name(CUPTI_ACTIVITY_OVERHEAD_UVM_ACTIVITY_INIT), "UVM activity init");
+  EXPECT_EQ(overhead_kind_name(CUPTI_ACTIVITY_OVERHEAD_CUPTI_BUFFER_FLUSH), "CUPTI buffer flush");
+  EXPECT_EQ(overhead_kind_name(9u << 16), "CUPTI overhead 589824");
+}
