@@ -258,7 +258,7 @@ void process_buffer(const CompletedBuffer& b) {
   }
   if (g->pool) {
     g->pool->release(b.buffer);  // cleared here in zeroed mode, off the program's threads
-    g->pool->reserve(kSpareBuffers);
+    if (!g->finished.load()) g->pool->reserve(kSpareBuffers);  // none for the final flush
   }
   g->processing_ns += now_ns() - t0;
   g->tracer_cpu_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;

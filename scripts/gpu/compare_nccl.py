@@ -4,9 +4,9 @@ scripts/gpu/device_check.sh writes: collectives-<round>.json and nccl-direct-<ro
 
     scripts/gpu/compare_nccl.py DIR [--json OUT]
 
-Per collective and size: each tool's median latency in both rounds, the ratio goodput / direct
-(median of the two rounds' ratios), and each tool's round-to-round ratio, which is the noise the
-comparison is read against. Exit 0 always when the files parse; the verdict is in the output.
+Per collective and size: each tool's median latency in every round, the ratio goodput / direct
+(the median of the rounds' ratios), and each tool's slowest round / fastest round, which is the
+noise the comparison is read against. Exit 0 always when the files parse; the verdict is in the output.
 """
 
 import argparse
@@ -66,9 +66,9 @@ def main():
                "goodput_s": [g[r][k]["median"] for r in rounds],
                "direct_s": [d[r][k]["median"] for r in rounds if r in d],
                "ratio": statistics.median(ratios)}
-        if len(rounds) > 1:
-            row["goodput_self"] = row["goodput_s"][1] / row["goodput_s"][0]
-            row["direct_self"] = row["direct_s"][1] / row["direct_s"][0]
+        if len(rounds) > 1:  # each tool against itself: slowest round / fastest round
+            row["goodput_self"] = max(row["goodput_s"]) / min(row["goodput_s"])
+            row["direct_self"] = max(row["direct_s"]) / min(row["direct_s"])
         rows.append(row)
     print(f"{'collective':15} {'bytes':>10} {'goodput us':>11} {'direct us':>10} {'ratio':>7} "
           f"{'g self':>7} {'d self':>7}")
@@ -81,10 +81,8 @@ def main():
                "within_1pct": sum(abs(r["ratio"] - 1) <= 0.01 for r in rows),
                "counts_disagree": sum(not r["counts_agree"] for r in rows)}
     if len(rounds) > 1:
-        summary["self_spread_goodput_geomean"] = geomean(
-            [max(r["goodput_self"], 1 / r["goodput_self"]) for r in rows])
-        summary["self_spread_direct_geomean"] = geomean(
-            [max(r["direct_self"], 1 / r["direct_self"]) for r in rows])
+        summary["self_spread_goodput_geomean"] = geomean([r["goodput_self"] for r in rows])
+        summary["self_spread_direct_geomean"] = geomean([r["direct_self"] for r in rows])
     by_coll = {}
     for r in rows:
         by_coll.setdefault(r["collective"], []).append(r["ratio"])

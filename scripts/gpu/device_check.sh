@@ -126,6 +126,17 @@ for round in $(seq 1 "${GOODPUT_NCCL_ROUNDS:-2}"); do
     >'$work/nccl-direct-$round.jsonl'"
 done
 
+# 4b. Latency-bound sizes (8 B to 8 MiB), where one round differs from the next by more than the
+#     two tools differ: ten times the samples and GOODPUT_NCCL_SMALL_ROUNDS (default 4) rounds,
+#     into nccl-small/ (scripts/gpu/compare_nccl.py reads that folder the same way).
+mkdir -p "$work/nccl-small"
+for round in $(seq 1 "${GOODPUT_NCCL_SMALL_ROUNDS:-4}"); do
+  stage "collectives-small-$round" 30 "$bin/goodput" collectives -c all -d float --placement out \
+    -n 1000 -w 100 -b 8 -e 8M -f 2 --json "$work/nccl-small/collectives-$round.json"
+  stage "nccl-direct-small-$round" 30 sh -c "'$bin/goodput_nccl_direct' -c all -n 1000 -w 100 \
+    -b 8 -e 8M -f 2 >'$work/nccl-small/nccl-direct-$round.jsonl'"
+done
+
 # 5. Calibration of the card (memory, GEMM, collectives).
 stage calibrate-quick 110 "$bin/goodput" calibrate --quick --json "$work/calibrate-quick.json"
 
