@@ -163,6 +163,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
   if (opt.flops_per_step) out["model"] = {{"flops_per_step_per_gpu", *opt.flops_per_step}};
 
   json ranks = json::array(), in_json = json::array();
+  bool host_columns = false;  // a rank's step table has the tracer's host columns
   std::unique_ptr<AnnotatedTraceWriter> annotated;
   if (!opt.trace_out.empty()) annotated = std::make_unique<AnnotatedTraceWriter>(opt.trace_out);
   // Per step name: rank -> breakdown, for stragglers.
@@ -314,9 +315,21 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
         << (h.comm_comp_overlap_pct ? fmt("%.2f", *h.comm_comp_overlap_pct) + " %" : "n/a")
         << "  (span " << fmt("%.3f", static_cast<double>(h.span_us) / 1e3) << " ms"
         << (h.last_step_dropped ? ", last ProfilerStep dropped as HTA does" : "") << ")\n";
+    // The host's side of each step, when goodput's tracer recorded it (matched by the step
+    // range's start): why a launch-bound step was slow (CPU taken by the tracer, or stolen).
+    std::vector<const traceio::StepHost*> host_of(sa.steps.size(), nullptr);
+    bool any_host = false;
+    if (t.tracer)
+      for (std::size_t i = 0; i < sa.steps.size(); ++i)
+        for (const auto& hs : t.tracer->steps_host)
+          if (std::llabs(hs.cpu_start_ns - sa.steps[i].cpu_start) <= 1000) {
+            host_of[i] = &hs;
+            any_host = host_columns = true;
+            break;
+          }
     txt << "  step                    cpu ms   gpu ms   gemm  attn  other comm-x  mem  "
            "idle(launch/other)  "
-           "MFU\n";
+        << (any_host ? "MFU    prog-cpu tracer  steal  isw\n" : "MFU\n");
     for (std::size_t i = 0; i < sa.steps.size(); ++i) {
       const auto& s = sa.steps[i];
       const double w = static_cast<double>(s.window());
@@ -388,13 +401,35 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
         }
       }
       if (i >= static_cast<std::size_t>(opt.warmup_steps)) steady_window.push_back(ws);
+      std::string host_txt;
+      if (const traceio::StepHost* hs = host_of[i]) {
+        js["host"] = {{"wall_ms", hs->wall_ms},
+                      {"process_cpu_ms", hs->process_cpu_ms},
+                      {"program_cpu_ms", hs->program_cpu_ms},
+                      {"tracer_cpu_ms", hs->tracer_cpu_ms},
+                      {"minor_faults", hs->minor_faults},
+                      {"involuntary_switches", hs->involuntary_switches},
+                      {"steal_ms", opt_json(hs->steal_ms)}};
+        char hbuf[96];
+        std::snprintf(hbuf, sizeof hbuf, " %8.1f %6.1f %6s %4lld", hs->program_cpu_ms,
+                      hs->tracer_cpu_ms, hs->steal_ms ? fmt("%.1f", *hs->steal_ms).c_str() : "-",
+                      static_cast<long long>(hs->involuntary_switches));
+        host_txt = hbuf;
+      } else if (any_host) {
+        host_txt = "        -      -      -    -";
+      }
       jsteps.push_back(js);
-      char line[256];
-      std::snprintf(line, sizeof line,
-                    "  %-22s %8.3f %8.3f %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f (%4.1f/%4.1f)  %s\n",
-                    short_name(s.name, 22).c_str(), ms(s.cpu_ns), ms(s.window()), pct(s.gemm),
-                    pct(s.attention), pct(s.other_compute), pct(s.comm_exposed), pct(s.memory),
-                    pct(s.idle()), pct(s.idle_launch), pct(s.idle_other), mfu_txt.c_str());
+      char line[320];
+      std::snprintf(
+          line, sizeof line,
+          "  %-22s %8.3f %8.3f %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f (%4.1f/%4.1f)  %s\n",
+          short_name(s.name, 22).c_str(), ms(s.cpu_ns), ms(s.window()), pct(s.gemm),
+          pct(s.attention), pct(s.other_compute), pct(s.comm_exposed), pct(s.memory), pct(s.idle()),
+          pct(s.idle_launch), pct(s.idle_other),
+          any_host
+              ? (mfu_txt + std::string(mfu_txt.size() < 6 ? 6 - mfu_txt.size() : 0, ' ') + host_txt)
+                    .c_str()
+              : mfu_txt.c_str());
       txt << line;
       if (step_order.end() == std::find(step_order.begin(), step_order.end(), s.name))
         step_order.push_back(s.name);
@@ -684,6 +719,10 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
          "comm-x = communication not hidden under compute; MFU = model FLOPs / (step time x "
          "peak)"
       << (have_model_flops ? "" : "; 'x' = executed FLOPs from recorded shapes (no --model)")
+      << (host_columns ? "; prog-cpu / tracer = CPU ms of the program / of goodput's tracer thread "
+                         "in the step, steal = CPU ms the VM's host took from all CPUs, isw = "
+                         "involuntary context switches"
+                       : "")
       << "\n";
   return {out, txt.str()};
 }

@@ -97,6 +97,7 @@ StepAnalysis analyze_steps(const traceio::RankTrace& t, const std::vector<Step>&
   std::vector<std::int64_t> first(n, INT64_MAX), last(n, INT64_MIN), first_launch_end(n, -1);
   for (std::size_t i = 0; i < n; ++i) {
     st[i].name = steps[i].name;
+    st[i].cpu_start = steps[i].cpu_start;
     st[i].cpu_ns = steps[i].cpu_end - steps[i].cpu_start;
   }
   for (const auto& g : t.gpu) {

@@ -40,6 +40,7 @@ std::vector<Step> find_steps(const traceio::RankTrace& t, const StepMarker& mark
 
 struct StepBreakdown {
   std::string name;
+  std::int64_t cpu_start = 0;                     // marker start on the host, ns
   std::int64_t cpu_ns = 0;                        // marker duration on the host
   std::int64_t window_start = 0, window_end = 0;  // GPU step window, ns
   std::int64_t gemm = 0, attention = 0, other_compute = 0;

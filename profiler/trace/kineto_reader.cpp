@@ -4,6 +4,7 @@
 // schemas) and merged back in file order. Also the format registry and multi-file reading.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 
 #include "harness/core/error.hpp"
 #include "harness/core/parallel.hpp"
@@ -283,6 +285,41 @@ void parse_dist(const nlohmann::json& j, RankTrace& out) {
     out.dist.nccl_version = j["nccl_version"].get<std::string>();
 }
 
+double num_field(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+// goodput.steps_host entries with the start of their step range (goodput.steps, same range id);
+// entries or steps of the wrong shape are left out.
+std::vector<StepHost> steps_host(const nlohmann::json& j) {
+  std::vector<StepHost> out;
+  const auto steps = j.find("steps");
+  const auto host = j.find("steps_host");
+  if (steps == j.end() || host == j.end() || !steps->is_array() || !host->is_array()) return out;
+  std::unordered_map<std::int64_t, double> start_us;
+  for (const auto& s : *steps)
+    if (s.is_object() && s.contains("cpu_start_us") && s["cpu_start_us"].is_number())
+      start_us[int_field(s, "range id", -1, 0, INT64_MAX)] = s["cpu_start_us"].get<double>();
+  for (const auto& h : *host) {
+    if (!h.is_object()) continue;
+    const auto it = start_us.find(int_field(h, "range id", -1, 0, INT64_MAX));
+    if (it == start_us.end() || it->first < 0) continue;
+    StepHost e;
+    e.cpu_start_ns = std::llround(it->second * 1e3);
+    e.wall_ms = num_field(h, "wall_ms");
+    e.process_cpu_ms = num_field(h, "process_cpu_ms");
+    e.program_cpu_ms = num_field(h, "program_cpu_ms");
+    e.tracer_cpu_ms = num_field(h, "tracer_cpu_ms");
+    e.minor_faults = int_field(h, "minor_faults", 0, 0, INT64_MAX);
+    e.involuntary_switches = int_field(h, "involuntary_switches", 0, 0, INT64_MAX);
+    if (h.contains("steal_ms") && h["steal_ms"].is_number())
+      e.steal_ms = h["steal_ms"].get<double>();
+    out.push_back(e);
+  }
+  return out;
+}
+
 void parse_tracer_info(const nlohmann::json& j, RankTrace& out) {
   if (str_field(j, "schema") != "goodput.trace") return;
   out.format = "goodput";
@@ -293,6 +330,7 @@ void parse_tracer_info(const nlohmann::json& j, RankTrace& out) {
     info.step_marker = str_field(j["capture"], "marker");
   info.dropped_records = int_field(j, "dropped_records", 0, 0, INT64_MAX);
   if (j.contains("counters")) info.counters = j["counters"];
+  info.steps_host = steps_host(j);
   out.tracer = std::move(info);
 }
 

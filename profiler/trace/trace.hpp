@@ -126,11 +126,21 @@ struct DistributedInfo {
 };
 
 // What goodput's own tracer adds (its top-level "goodput" object; profiler/tracer/FORMAT.md).
+// What the host did during one step, from goodput's tracer (goodput.steps_host joined with
+// goodput.steps by range id): milliseconds unless named otherwise.
+struct StepHost {
+  std::int64_t cpu_start_ns = 0;  // the step range's start, on the events' clock
+  double wall_ms = 0, process_cpu_ms = 0, program_cpu_ms = 0, tracer_cpu_ms = 0;
+  std::int64_t minor_faults = 0, involuntary_switches = 0;
+  std::optional<double> steal_ms;  // stolen time of all CPUs (a VM's host ran something else)
+};
+
 struct TracerInfo {
   std::string status, status_reason;  // complete / interrupted / untraced / incomplete ...
   std::string step_marker;            // the NVTX range name that marked steps
   std::int64_t dropped_records = 0;
-  nlohmann::json counters;  // per-step hardware counters section, null when not collected
+  nlohmann::json counters;           // per-step hardware counters section, null when not collected
+  std::vector<StepHost> steps_host;  // per step, in the tracer's order; empty when not recorded
 };
 
 struct RankTrace {

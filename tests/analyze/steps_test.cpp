@@ -224,3 +224,56 @@ TEST(Peaks, CalibratedFileReadDefensively) {
 
 }  // namespace
 }  // namespace goodput::analyze
+
+namespace goodput::analyze {
+namespace {
+
+// goodput's tracer records the host's side of each step (goodput.steps_host, joined with
+// goodput.steps by range id); analyze shows it beside the step it belongs to, matched by the step
+// range's start.
+TEST(Steps, TracerHostUsagePerStep) {
+  const char* trace = R"({
+  "traceEvents": [
+    {"ph": "X", "cat": "user_annotation", "name": "step", "pid": 1, "tid": 5, "ts": 10, "dur": 80},
+    {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1, "tid": 5, "ts": 12, "dur": 3, "args": {"correlation": 1}},
+    {"ph": "X", "cat": "kernel", "name": "elementwise_kernel", "pid": 1, "tid": 7, "ts": 20, "dur": 30, "args": {"correlation": 1, "device": 0, "stream": 7}},
+    {"ph": "X", "cat": "user_annotation", "name": "step", "pid": 1, "tid": 5, "ts": 100.5, "dur": 80},
+    {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1, "tid": 5, "ts": 102, "dur": 3, "args": {"correlation": 2}},
+    {"ph": "X", "cat": "kernel", "name": "elementwise_kernel", "pid": 1, "tid": 7, "ts": 110, "dur": 30, "args": {"correlation": 2, "device": 0, "stream": 7}}
+  ],
+  "deviceProperties": [{"id": 0, "name": "NVIDIA H100 80GB HBM3", "numSms": 132, "computeMajor": 9, "computeMinor": 0}],
+  "goodput": {"schema": "goodput.trace", "status": "complete", "capture": {"marker": "step"},
+    "steps": [{"index": 0, "range id": 7, "cpu_start_us": 10.0}, {"index": 1, "range id": 9, "cpu_start_us": 100.5},
+              {"index": 2, "range id": 11, "cpu_start_us": 500.0}],
+    "steps_host": [
+      {"range id": 7, "step": 0, "wall_ms": 0.08, "process_cpu_ms": 1.75, "program_cpu_ms": 1.5, "tracer_cpu_ms": 0.25,
+       "minor_faults": 4, "involuntary_switches": 3, "steal_ms": 0.5},
+      {"range id": 9, "step": 1, "wall_ms": 0.08, "process_cpu_ms": 2.0, "program_cpu_ms": 2.0, "tracer_cpu_ms": 0.0,
+       "minor_faults": 0, "involuntary_switches": 0, "steal_ms": null},
+      {"range id": 42, "step": 5, "program_cpu_ms": 9.0},
+      "not an object"]}
+})";
+  const auto t = traceio::read_trace(goodput::testing::write_temp(trace));
+  ASSERT_TRUE(t.tracer);
+  ASSERT_EQ(t.tracer->steps_host.size(), 2u);  // range 42 has no step; the string is no entry
+  EXPECT_EQ(t.tracer->steps_host[1].cpu_start_ns, 100500);
+  const auto r = analyze({{&t, 0.0}}, {});
+  const auto& steps = r.json["ranks"][0]["steps"];
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_EQ(steps[0]["host"]["program_cpu_ms"], 1.5);
+  EXPECT_EQ(steps[0]["host"]["tracer_cpu_ms"], 0.25);
+  EXPECT_EQ(steps[0]["host"]["steal_ms"], 0.5);
+  EXPECT_EQ(steps[0]["host"]["involuntary_switches"], 3);
+  EXPECT_TRUE(steps[1]["host"]["steal_ms"].is_null());
+  EXPECT_NE(r.report.find("prog-cpu tracer  steal  isw"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("     1.5    0.2    0.5    3"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("     2.0    0.0      -    0"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("steal = CPU ms the VM's host took"), std::string::npos);
+
+  // A Kineto trace has no such columns.
+  const auto k = traceio::read_trace(goodput::testing::write_temp(kHandMade));
+  EXPECT_EQ(analyze({{&k, 0.0}}, {}).report.find("prog-cpu"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace goodput::analyze
