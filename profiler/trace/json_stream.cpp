@@ -790,6 +790,7 @@ std::int64_t micros_text_to_ns(std::string_view text) {
     const double v = std::strtod(copy.c_str(), &stop);
     if (stop != copy.c_str() + copy.size() || !std::isfinite(v))
       throw std::invalid_argument("not a finite number");
+    if (std::fabs(v) >= 9.2e15) throw std::invalid_argument("number too large");
     return static_cast<std::int64_t>(std::llround(v * 1000.0));
   }
   if (p != end) throw std::invalid_argument("not a number");

@@ -193,6 +193,9 @@ std::int64_t integer_of(std::string_view t) {
   if (ec == std::errc() && end == t.data() + t.size()) return v;
   double d = 0;  // 1.5, 1e3, overflow
   std::from_chars(t.data(), t.data() + t.size(), d);
+  // Past the range of int64 (an id written as 1e29): saturated, never an undefined conversion.
+  if (d >= 9.2e18) return INT64_MAX;
+  if (d <= -9.2e18) return INT64_MIN;
   return static_cast<std::int64_t>(d);
 }
 // An id written as a string: its number ("1890023232"), else a stable hash of the text.

@@ -304,7 +304,7 @@ std::vector<StepHost> steps_host(const nlohmann::json& j) {
   for (const auto& h : *host) {
     if (!h.is_object()) continue;
     const auto it = start_us.find(int_field(h, "range id", -1, 0, INT64_MAX));
-    if (it == start_us.end() || it->first < 0) continue;
+    if (it == start_us.end() || it->first < 0 || !(std::fabs(it->second) < 9e15)) continue;
     StepHost e;
     e.cpu_start_ns = std::llround(it->second * 1e3);
     e.wall_ms = num_field(h, "wall_ms");

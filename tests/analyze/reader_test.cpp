@@ -23,6 +23,10 @@ TEST(MicrosText, ExactNanoseconds) {
   EXPECT_EQ(micros_text_to_ns("1.0005"), 1001);
   EXPECT_EQ(micros_text_to_ns("1.5e3"), 1500000);
   EXPECT_THROW(micros_text_to_ns("abc"), std::invalid_argument);
+  // Past what int64 nanoseconds hold: an error, never a wrapped or unspecified number.
+  EXPECT_THROW(micros_text_to_ns("1e300"), std::invalid_argument);
+  EXPECT_THROW(micros_text_to_ns("-1e17"), std::invalid_argument);
+  EXPECT_THROW(micros_text_to_ns("99999999999999999999"), std::invalid_argument);
 }
 
 const char* kNewSchema = R"J({
@@ -212,6 +216,16 @@ TEST(KinetoReader, MalformedInputs) {
   EXPECT_NE(error_of(R"J({"traceEvents": [{"ph":"X","cat":"kernel","ts":"x"}]})J")
                 .find("expected a number"),
             std::string::npos);
+  const std::string huge =
+      error_of(R"J({"traceEvents": [{"ph":"X","cat":"kernel","name":"k","ts":1e300,"dur":1}]})J");
+  EXPECT_NE(huge.find("bad \"ts\" 1e300"), std::string::npos) << huge;
+  // An id too large for int64 (found by fuzzing: an undefined conversion before) saturates.
+  const auto t = read_trace(write_temp(
+      R"J({"traceEvents": [{"ph":"X","cat":"kernel","name":"k","ts":1,"dur":1,
+          "args":{"correlation":1e29,"External id":-1e29,"stream":7}}]})J"));
+  ASSERT_EQ(t.gpu.size(), 1u);
+  EXPECT_EQ(t.gpu[0].correlation, INT64_MAX);
+  EXPECT_EQ(t.gpu[0].external_id, INT64_MIN);
 }
 
 TEST(KinetoReader, BadGzip) {
