@@ -315,6 +315,62 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
         << (h.comm_comp_overlap_pct ? fmt("%.2f", *h.comm_comp_overlap_pct) + " %" : "n/a")
         << "  (span " << fmt("%.3f", static_cast<double>(h.span_us) / 1e3) << " ms"
         << (h.last_step_dropped ? ", last ProfilerStep dropped as HTA does" : "") << ")\n";
+    // What the profiler itself reported losing on the host (CUPTI overhead records), per step by
+    // start time (Kineto does not say on which thread).
+    std::vector<traceio::ProfilerOverhead> overheads = t.overheads;
+    std::sort(overheads.begin(), overheads.end(),
+              [](const auto& a, const auto& b) { return a.ts < b.ts; });
+    std::vector<std::int64_t> overhead_in_step(sa.steps.size(), 0);
+    std::vector<int> overhead_step(overheads.size(), -1);
+    for (std::size_t i = 0; i < sa.steps.size(); ++i) {
+      const std::int64_t a = sa.steps[i].cpu_start, b = a + sa.steps[i].cpu_ns;
+      auto it = std::lower_bound(overheads.begin(), overheads.end(), a,
+                                 [](const auto& o, std::int64_t v) { return o.ts < v; });
+      for (; it != overheads.end() && it->ts < b; ++it) {
+        overhead_in_step[i] += it->dur;
+        overhead_step[static_cast<std::size_t>(it - overheads.begin())] = static_cast<int>(i);
+      }
+    }
+    if (!overheads.empty()) {
+      struct Group {
+        std::size_t count = 0;
+        std::int64_t total = 0, max = 0;
+        int max_step = -1;
+      };
+      std::map<std::string, Group> groups;
+      for (std::size_t k = 0; k < overheads.size(); ++k) {
+        Group& gr = groups[t.names[overheads[k].name]];
+        ++gr.count;
+        gr.total += overheads[k].dur;
+        if (overheads[k].dur > gr.max) {
+          gr.max = overheads[k].dur;
+          gr.max_step = overhead_step[k];
+        }
+      }
+      std::vector<std::pair<std::string, Group>> sorted(groups.begin(), groups.end());
+      std::sort(sorted.begin(), sorted.end(),
+                [](const auto& x, const auto& y) { return x.second.total > y.second.total; });
+      json jo = json::array();
+      std::string line = "  profiler overhead (CUPTI, on the host):";
+      for (std::size_t k = 0; k < sorted.size(); ++k) {
+        const auto& [name, gr] = sorted[k];
+        const std::string where =
+            gr.max_step >= 0 ? sa.steps[static_cast<std::size_t>(gr.max_step)].name : "";
+        jo.push_back({{"name", name},
+                      {"count", gr.count},
+                      {"total_ms", ms(gr.total)},
+                      {"max_ms", ms(gr.max)},
+                      {"max_in_step", where.empty() ? json(nullptr) : json(where)}});
+        if (k < 4)
+          line += (k ? "; " : " ") + name + " " + std::to_string(gr.count) + " x " +
+                  fmt("%.1f", ms(gr.total)) + " ms (max " + fmt("%.2f", ms(gr.max)) + " ms" +
+                  (where.empty() ? "" : ", " + where) + ")";
+      }
+      if (sorted.size() > 4) line += "; " + std::to_string(sorted.size() - 4) + " more kinds";
+      r["profiler_overhead"] = jo;
+      txt << line << "\n";
+    }
+
     // The host's side of each step, when goodput's tracer recorded it (matched by the step
     // range's start): why a launch-bound step was slow (CPU taken by the tracer, or stolen).
     std::vector<const traceio::StepHost*> host_of(sa.steps.size(), nullptr);
@@ -401,6 +457,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
         }
       }
       if (i >= static_cast<std::size_t>(opt.warmup_steps)) steady_window.push_back(ws);
+      if (!overheads.empty()) js["profiler_overhead_ms"] = ms(overhead_in_step[i]);
       std::string host_txt;
       if (const traceio::StepHost* hs = host_of[i]) {
         js["host"] = {{"wall_ms", hs->wall_ms},

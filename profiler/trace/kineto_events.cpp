@@ -33,6 +33,7 @@ enum class Cat {
   kAnnotation,
   kGpuAnnotation,
   kCounterRange,
+  kOverhead,
   kFlow,
   kOther
 };
@@ -57,6 +58,7 @@ Cat category(std::string_view cat) {
       break;
     case 8:
       if (cat == "Operator"sv) return Cat::kCpuOp;
+      if (cat == "overhead"sv) return Cat::kOverhead;
       break;
     case 10:
       if (cat == "gpu_memcpy"sv) return Cat::kMemcpy;
@@ -206,6 +208,25 @@ std::int64_t id_of_string(const std::string& s) {
   return static_cast<std::int64_t>(std::hash<std::string>{}(s)&0x7fffffffffffULL);
 }
 
+// Overhead events in Kineto's words: goodput traces written before the tracer named every CUPTI
+// overhead kind say "CUPTI overhead <kind>" (CUpti_ActivityOverheadKind values) or used their own
+// words for the older kinds.
+std::string overhead_name(const std::string& name) {
+  static const std::pair<std::string_view, const char*> kOld[] = {
+      {"Driver compiler", "Driver Compiler"},
+      {"CUPTI buffer flush", "Buffer Flush"},
+      {"CUPTI instrumentation", "Instrumentation"},
+      {"CUPTI resource", "Resource"},
+      {"CUPTI overhead 262144", "Runtime Triggered Module Loading"},
+      {"CUPTI overhead 327680", "Lazy Function Loading"},
+      {"CUPTI overhead 393216", "Command Buffer Full"},
+      {"CUPTI overhead 458752", "Activity Buffer Request"},
+      {"CUPTI overhead 524288", "UVM Activity Init"}};
+  for (const auto& [old, now] : kOld)
+    if (name == old) return now;
+  return name;
+}
+
 // What one event says: the fields EventParser reads, before it counts or keeps the event.
 struct EventFields {
   std::string ph, cat, name;
@@ -305,6 +326,14 @@ void keep_event(RankTrace& out, EventFields& f, Cat c, Bad&& bad) {
       base(a);
       a.tid = f.tid;
       out.gpu_annotations.push_back(a);
+      break;
+    }
+    case Cat::kOverhead: {
+      ProfilerOverhead o;
+      base(o);
+      o.name = out.names.intern(overhead_name(f.name));
+      o.tid = f.tid;
+      out.overheads.push_back(o);
       break;
     }
     default:

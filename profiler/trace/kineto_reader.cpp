@@ -88,6 +88,10 @@ void append_part(RankTrace& out, RankTrace&& part) {
     a.name = names[a.name];
     out.gpu_annotations.push_back(a);
   }
+  for (auto& o : part.overheads) {
+    o.name = names[o.name];
+    out.overheads.push_back(o);
+  }
   for (auto& c : part.counter_ranges) {
     c.name = names[c.name];
     out.counter_ranges.push_back(std::move(c));

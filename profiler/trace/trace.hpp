@@ -105,6 +105,14 @@ struct GpuAnnotation {
 // A hardware-counter range (Kineto's CUPTI range profiler, cat "cuda_profiler_range"): one kernel
 // or one step, with metric values such as smsp__sass_thread_inst_executed_op_ffma_pred_on.sum.
 // Kineto lays these ranges out one after another: their times are not the kernels' times.
+// Time a profiler reported losing on the host (CUPTI overhead records, `cat: overhead`: activity
+// buffer requests, lazy function loading, ...). Kineto writes them without the program's thread.
+struct ProfilerOverhead {
+  NameId name = 0;
+  std::int64_t ts = 0, dur = 0;  // ns
+  std::int64_t tid = 0;
+};
+
 struct CounterRange {
   NameId name = 0;
   std::int64_t ts = 0, dur = 0;
@@ -160,6 +168,7 @@ struct RankTrace {
   std::vector<CpuOp> ops;
   std::vector<RuntimeCall> runtime;
   std::vector<GpuAnnotation> gpu_annotations;
+  std::vector<ProfilerOverhead> overheads;  // cat "overhead"
   std::vector<CounterRange> counter_ranges;
   std::int64_t flow_events = 0;     // ac2g / async_cpu_to_gpu / 2021 "async" launch flows
   std::int64_t skipped_events = 0;  // python_function, instant events, metadata...

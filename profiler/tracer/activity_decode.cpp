@@ -157,27 +157,28 @@ std::string demangle(const char* name) {
 }
 
 std::string overhead_kind_name(std::uint32_t kind) {
+  // Kineto's names for the same kinds, so the two tracers' overhead events read alike.
   switch (kind) {
     case CUPTI_ACTIVITY_OVERHEAD_DRIVER_COMPILER:
-      return "Driver compiler";
+      return "Driver Compiler";
     case CUPTI_ACTIVITY_OVERHEAD_CUPTI_BUFFER_FLUSH:
-      return "CUPTI buffer flush";
+      return "Buffer Flush";
     case CUPTI_ACTIVITY_OVERHEAD_CUPTI_INSTRUMENTATION:
-      return "CUPTI instrumentation";
+      return "Instrumentation";
     case CUPTI_ACTIVITY_OVERHEAD_CUPTI_RESOURCE:
-      return "CUPTI resource";
+      return "Resource";
     case CUPTI_ACTIVITY_OVERHEAD_RUNTIME_TRIGGERED_MODULE_LOADING:
-      return "Module loading (runtime-triggered)";
+      return "Runtime Triggered Module Loading";
     case CUPTI_ACTIVITY_OVERHEAD_LAZY_FUNCTION_LOADING:
-      return "Lazy function loading";
+      return "Lazy Function Loading";
     case CUPTI_ACTIVITY_OVERHEAD_COMMAND_BUFFER_FULL:
-      return "Command buffer full";
+      return "Command Buffer Full";
     case CUPTI_ACTIVITY_OVERHEAD_ACTIVITY_BUFFER_REQUEST:
-      return "CUPTI activity buffer request";
+      return "Activity Buffer Request";
     case CUPTI_ACTIVITY_OVERHEAD_UVM_ACTIVITY_INIT:
-      return "UVM activity init";
+      return "UVM Activity Init";
     default:
-      return "CUPTI overhead " + std::to_string(kind);
+      return "Overhead " + std::to_string(kind);
   }
 }
 

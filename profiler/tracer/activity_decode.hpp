@@ -37,8 +37,8 @@ struct DecodeCounts {
 DecodeCounts decode_activity_buffer(std::uint8_t* buffer, std::size_t valid_bytes,
                                     ActivitySink& sink);
 
-// The name of a CUpti_ActivityOverheadKind, as the trace writes it ("CUPTI activity buffer
-// request": CUPTI waiting for, or clearing, a buffer on the program's thread); unknown kinds by
+// The name of a CUpti_ActivityOverheadKind, as the trace writes it, in Kineto's words ("Activity
+// Buffer Request": CUPTI taking, and clearing, a buffer on the program's thread); unknown kinds by
 // number.
 std::string overhead_kind_name(std::uint32_t kind);
 

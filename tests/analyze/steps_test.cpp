@@ -270,9 +270,67 @@ TEST(Steps, TracerHostUsagePerStep) {
   EXPECT_NE(r.report.find("     2.0    0.0      -    0"), std::string::npos) << r.report;
   EXPECT_NE(r.report.find("steal = CPU ms the VM's host took"), std::string::npos);
 
+  // No overhead events in this trace: no overhead line or field.
+  EXPECT_EQ(r.report.find("profiler overhead"), std::string::npos);
+  EXPECT_FALSE(steps[0].contains("profiler_overhead_ms"));
+
   // A Kineto trace has no such columns.
   const auto k = traceio::read_trace(goodput::testing::write_temp(kHandMade));
   EXPECT_EQ(analyze({{&k, 0.0}}, {}).report.find("prog-cpu"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace goodput::analyze
+
+namespace goodput::analyze {
+namespace {
+
+// CUPTI's overhead records (cat "overhead") are summed per step by start time and summarised per
+// kind; the names of older goodput traces ("CUPTI overhead 458752") read as Kineto's.
+TEST(Steps, ProfilerOverheadPerStepAndKind) {
+  const char* trace = R"({"traceEvents": [
+    {"ph": "X", "cat": "user_annotation", "name": "ProfilerStep#1", "pid": 1, "tid": 5, "ts": 10, "dur": 80},
+    {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1, "tid": 5, "ts": 12, "dur": 3, "args": {"correlation": 1}},
+    {"ph": "X", "cat": "kernel", "name": "elementwise_kernel", "pid": 1, "tid": 7, "ts": 20, "dur": 30, "args": {"correlation": 1, "device": 0, "stream": 7}},
+    {"ph": "X", "cat": "overhead", "name": "CUPTI overhead 458752", "pid": 1, "tid": 5, "ts": 30, "dur": 2.5},
+    {"ph": "X", "cat": "overhead", "name": "Activity Buffer Request", "pid": -1, "tid": 0, "ts": 60, "dur": 1.5},
+    {"ph": "X", "cat": "overhead", "name": "Lazy Function Loading", "pid": -1, "tid": 0, "ts": 200, "dur": 5}
+  ],
+  "deviceProperties": [{"id": 0, "name": "NVIDIA H100 80GB HBM3", "numSms": 132, "computeMajor": 9, "computeMinor": 0}]})";
+  const auto t = traceio::read_trace(goodput::testing::write_temp(trace));
+  ASSERT_EQ(t.overheads.size(), 3u);
+  EXPECT_EQ(t.names[t.overheads[0].name], "Activity Buffer Request");
+  EXPECT_EQ(t.overheads[0].dur, 2500);
+  const auto r = analyze({{&t, 0.0}}, {});
+  const auto& rank = r.json["ranks"][0];
+  EXPECT_NEAR(rank["steps"][0]["profiler_overhead_ms"].get<double>(), 0.004, 1e-12);
+  const auto& po = rank["profiler_overhead"];
+  ASSERT_EQ(po.size(), 2u);
+  EXPECT_EQ(po[0]["name"], "Lazy Function Loading");  // the largest total first
+  EXPECT_EQ(po[0]["count"], 1);
+  EXPECT_TRUE(po[0]["max_in_step"].is_null());  // after the last step
+  EXPECT_EQ(po[1]["name"], "Activity Buffer Request");
+  EXPECT_EQ(po[1]["count"], 2);
+  EXPECT_NEAR(po[1]["total_ms"].get<double>(), 0.004, 1e-12);
+  EXPECT_NEAR(po[1]["max_ms"].get<double>(), 0.0025, 1e-12);
+  EXPECT_EQ(po[1]["max_in_step"], "ProfilerStep#1");
+  EXPECT_NE(
+      r.report.find("profiler overhead (CUPTI, on the host): Lazy Function Loading 1 x 0.0 ms "
+                    "(max 0.01 ms); Activity Buffer Request 2 x 0.0 ms (max 0.00 ms, "
+                    "ProfilerStep#1)"),
+      std::string::npos)
+      << r.report;
+}
+
+// The B200 trace in ../shared/traces holds Kineto's own overhead records.
+TEST(RealTraces, KinetoOverheadRecords) {
+  GOODPUT_REQUIRE_TRACE(path, "eager_trace.json.gz");
+  const auto t = traceio::read_trace(path);
+  ASSERT_EQ(t.overheads.size(), 9u);
+  std::size_t buffer_requests = 0;
+  for (const auto& o : t.overheads)
+    buffer_requests += t.names[o.name] == "Activity Buffer Request" ? 1 : 0;
+  EXPECT_EQ(buffer_requests, 1u);
 }
 
 }  // namespace

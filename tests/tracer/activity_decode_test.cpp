@@ -196,7 +196,7 @@ TEST(ActivityDecode, SyntheticBufferOfEveryKeptKind) {
   ASSERT_EQ(sink.sets.size(), 1u);
   EXPECT_EQ(sink.sets[0].memory_kind, "Device");
   ASSERT_EQ(sink.overheads.size(), 1u);
-  EXPECT_EQ(sink.overheads[0].name, "CUPTI buffer flush");
+  EXPECT_EQ(sink.overheads[0].name, "Buffer Flush");
   EXPECT_EQ(sink.overheads[0].tid, 12u);
   ASSERT_EQ(sink.devices.size(), 1u);
   EXPECT_EQ(sink.devices[0]["name"], kDevice);
@@ -242,13 +242,13 @@ TEST(ActivityDecode, RecordsOnlyRuntimeCallsThatLaunchCopySyncOrAllocate) {
 // Every overhead kind CUPTI 13 defines has a name; a kind from a later CUPTI keeps its number.
 TEST(ActivityDecode, OverheadKindsAreNamed) {
   EXPECT_EQ(overhead_kind_name(CUPTI_ACTIVITY_OVERHEAD_ACTIVITY_BUFFER_REQUEST),
-            "CUPTI activity buffer request");
+            "Activity Buffer Request");
   EXPECT_EQ(overhead_kind_name(CUPTI_ACTIVITY_OVERHEAD_LAZY_FUNCTION_LOADING),
-            "Lazy function loading");
+            "Lazy Function Loading");
   EXPECT_EQ(overhead_kind_name(CUPTI_ACTIVITY_OVERHEAD_RUNTIME_TRIGGERED_MODULE_LOADING),
-            "Module loading (runtime-triggered)");
-  EXPECT_EQ(overhead_kind_name(CUPTI_ACTIVITY_OVERHEAD_COMMAND_BUFFER_FULL), "Command buffer full");
-  EXPECT_EQ(overhead_kind_name(CUPTI_ACTIVITY_OVERHEAD_UVM_ACTIVITY_INIT), "UVM activity init");
-  EXPECT_EQ(overhead_kind_name(CUPTI_ACTIVITY_OVERHEAD_CUPTI_BUFFER_FLUSH), "CUPTI buffer flush");
-  EXPECT_EQ(overhead_kind_name(9u << 16), "CUPTI overhead 589824");
+            "Runtime Triggered Module Loading");
+  EXPECT_EQ(overhead_kind_name(CUPTI_ACTIVITY_OVERHEAD_COMMAND_BUFFER_FULL), "Command Buffer Full");
+  EXPECT_EQ(overhead_kind_name(CUPTI_ACTIVITY_OVERHEAD_UVM_ACTIVITY_INIT), "UVM Activity Init");
+  EXPECT_EQ(overhead_kind_name(CUPTI_ACTIVITY_OVERHEAD_CUPTI_BUFFER_FLUSH), "Buffer Flush");
+  EXPECT_EQ(overhead_kind_name(9u << 16), "Overhead 589824");
 }
