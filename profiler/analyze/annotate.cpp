@@ -16,7 +16,7 @@ namespace {
 using nlohmann::json;
 
 // Track ids inside a rank's process. GPU streams follow from kStreamBase.
-constexpr int kStepsTid = 0, kIdleTid = 1;
+constexpr int kStepsTid = 0, kIdleTid = 1, kOverheadTid = 2;
 constexpr std::int64_t kStreamBase = 10;
 
 // Nanoseconds as exact decimal microseconds: doubles lose the last digits of epoch-based times.
@@ -171,6 +171,15 @@ void AnnotatedTraceWriter::add_rank(const traceio::RankTrace& t,
     if (g.end - g.start > g.host_launch)
       event(slice(pid, kIdleTid, g.start + g.host_launch, g.end - g.start - g.host_launch,
                   "idle: other", "idle", json::object()));
+  }
+
+  // What the profiler reported losing on the host (CUPTI overhead records).
+  if (!t.overheads.empty()) {
+    event(meta(pid, kOverheadTid, "thread_name", "profiler overhead (host)"));
+    event(sort_index(pid, kOverheadTid, 2));
+    for (const auto& o : t.overheads)
+      event(slice(pid, kOverheadTid, o.ts, o.dur, t.names[o.name], "profiler_overhead",
+                  {{"tid", o.tid}}));
   }
 
   // GPU work, one track per stream, categorised by kernel class. The bulk of the file: written

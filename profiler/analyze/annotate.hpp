@@ -1,7 +1,8 @@
 // The annotated trace `goodput analyze --trace-out FILE` writes: Chrome-trace JSON (gzip when the
 // name ends in .gz) that Perfetto and chrome://tracing open. Per rank (one process each): the GPU
 // work coloured by kernel class, a "steps" track with each step's GPU window and its numbers, an
-// "idle" track with every idle gap split into waiting-for-host-launch and other, and counter
+// "idle" track with every idle gap split into waiting-for-host-launch and other, a "profiler
+// overhead" track with CUPTI's own overhead records when the trace has them, and counter
 // tracks for MFU, executed TFLOP/s and the step breakdown. Times stay on the input trace's clock.
 #pragma once
 #include <cstdio>

@@ -28,8 +28,8 @@ std::string slurp(const std::string& path) {
   return out;
 }
 
-json annotate(const std::string& out_path) {
-  const auto t = traceio::read_trace(goodput::testing::write_temp(goodput::testing::kHandMade));
+json annotate(const std::string& out_path, const std::string& trace = goodput::testing::kHandMade) {
+  const auto t = traceio::read_trace(goodput::testing::write_temp(trace));
   AnalyzeOptions opt;
   opt.flops_per_step = 989.4e12 * 10e-6;  // 10 µs at the H100 bf16 datasheet peak
   opt.trace_out = out_path;
@@ -82,6 +82,30 @@ TEST(AnnotatedTrace, StepsGapsAndCountersByHand) {
   EXPECT_EQ(events(doc, "X", "cat", "communication").size(), 1u);
   EXPECT_EQ(events(doc, "X", "cat", "memcpy").size(), 1u);
   EXPECT_FALSE(std::filesystem::exists(path + ".partial." + std::to_string(::getpid())));
+}
+
+// CUPTI's overhead records get a track of their own, where they happened.
+TEST(AnnotatedTrace, ProfilerOverheadTrack) {
+  std::string trace = goodput::testing::kHandMade;
+  const auto at = trace.find("\"traceEvents\"");
+  ASSERT_NE(at, std::string::npos);
+  trace.insert(trace.find('[', at) + 1,
+               R"({"ph": "X", "cat": "overhead", "name": "Activity Buffer Request", "pid": 1,
+                   "tid": 3, "ts": 70, "dur": 2.5},)");
+  const std::string path =
+      std::filesystem::temp_directory_path() / "goodput_annotated_overhead_test.json";
+  const json doc = annotate(path, trace);
+  const auto o = events(doc, "X", "cat", "profiler_overhead");
+  ASSERT_EQ(o.size(), 1u);
+  EXPECT_EQ(o[0]["name"], "Activity Buffer Request");
+  EXPECT_DOUBLE_EQ(o[0]["ts"].get<double>(), 70.0);
+  EXPECT_DOUBLE_EQ(o[0]["dur"].get<double>(), 2.5);
+  bool named = false;
+  for (const auto& e : events(doc, "M", "name", "thread_name"))
+    named = named || e["args"]["name"] == "profiler overhead (host)";
+  EXPECT_TRUE(named);
+  // The hand-made trace alone has no such track.
+  EXPECT_TRUE(events(annotate(path), "X", "cat", "profiler_overhead").empty());
 }
 
 TEST(AnnotatedTrace, GzipAndEpochTimesStayExact) {
