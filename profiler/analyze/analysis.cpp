@@ -170,22 +170,39 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
   std::map<std::string, std::map<int, StepBreakdown>> by_step;
   std::vector<std::string> step_order;
 
-  // The heavy per-rank parts, one rank per core; the loop below reports them in rank order.
+  // The heavy per-rank parts, spread over the cores; the loop below reports them in rank order.
   struct RankWork {
     std::vector<KernelClass> class_of;
     HtaBreakdown hta;
     std::vector<OpInstance> ops;
+    RankSteps steps;
+    StepAnalysis sa;
   };
   std::vector<RankWork> work(inputs.size());
   parallel_for(inputs.size(), [&](std::size_t i) {
-    const traceio::RankTrace& t = *inputs[i].trace;
+    if (!inputs[i].trace->gpu.empty())
+      work[i].class_of = classify_gpu_names(*inputs[i].trace, classifier);
+  });
+  // Then three independent analyses of each rank as separate items, so that one rank alone
+  // still keeps every core busy.
+  constexpr std::size_t kParts = 3;
+  parallel_for(inputs.size() * kParts, [&](std::size_t k) {
+    const traceio::RankTrace& t = *inputs[k / kParts].trace;
     if (t.gpu.empty()) return;
-    RankWork& w = work[i];
-    w.class_of = classify_gpu_names(t, classifier);
-    w.hta = hta_breakdown(t);
-    w.ops = link_op_flops(t, [&](traceio::NameId n) {
-      return w.class_of[n] == KernelClass::kGemm || w.class_of[n] == KernelClass::kAttention;
-    });
+    RankWork& w = work[k / kParts];
+    switch (k % kParts) {
+      case 0:
+        w.hta = hta_breakdown(t);
+        break;
+      case 1:
+        w.ops = link_op_flops(t, [&](traceio::NameId n) {
+          return w.class_of[n] == KernelClass::kGemm || w.class_of[n] == KernelClass::kAttention;
+        });
+        break;
+      default:
+        w.steps = rank_steps(t, opt.marker);
+        w.sa = analyze_steps(t, w.steps.steps, w.class_of, annotated != nullptr);
+    }
   });
 
   for (std::size_t rank_index = 0; rank_index < inputs.size(); ++rank_index) {
@@ -253,7 +270,8 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     const auto table = shape_table(t, ops);
 
     // Steps.
-    auto steps = find_steps(t, opt.marker);
+    const std::vector<Step>& steps = work[rank_index].steps.steps;
+    const std::string& step_note = work[rank_index].steps.note;
     const std::string marker = effective_marker(t, opt.marker);
     r["step_marker"] = marker.empty() ? "ProfilerStep#N" : marker;
     std::string tracer_note;
@@ -269,24 +287,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
             "  note: trace status " + t.tracer->status +
             (t.tracer->status_reason.empty() ? "" : " (" + t.tracer->status_reason + ")") + "\n";
     }
-    std::string step_note;
-    if (steps.empty()) {
-      std::int64_t a = INT64_MAX, b = INT64_MIN;
-      for (const auto& g : t.gpu) {
-        a = std::min(a, g.ts);
-        b = std::max(b, g.end());
-      }
-      for (const auto& c : t.runtime) {
-        a = std::min(a, c.ts);
-        b = std::max(b, c.end());
-      }
-      steps.push_back({"whole trace", a, b + 1});
-      step_note = marker.empty()
-                      ? "no ProfilerStep#N annotations: the whole trace is one step (use "
-                        "--step-marker NAME or --window)"
-                      : "no range named \"" + marker + "\": the whole trace is one step";
-    }
-    StepAnalysis sa = analyze_steps(t, steps, class_of, annotated != nullptr);
+    const StepAnalysis& sa = work[rank_index].sa;
     std::map<std::string, std::map<std::string, double>> step_flops;  // step -> dtype -> flops
     for (const auto& o : ops) {
       const int s = step_at(steps, t.ops[o.op_index].ts);

@@ -205,4 +205,25 @@ StepAnalysis analyze_steps(const traceio::RankTrace& t, const std::vector<Step>&
   return out;
 }
 
+RankSteps rank_steps(const traceio::RankTrace& t, const StepMarker& marker_opt) {
+  RankSteps out;
+  out.steps = find_steps(t, marker_opt);
+  if (!out.steps.empty()) return out;
+  std::int64_t a = INT64_MAX, b = INT64_MIN;
+  for (const auto& g : t.gpu) {
+    a = std::min(a, g.ts);
+    b = std::max(b, g.end());
+  }
+  for (const auto& c : t.runtime) {
+    a = std::min(a, c.ts);
+    b = std::max(b, c.end());
+  }
+  out.steps.push_back({"whole trace", a, b + 1});
+  const std::string marker = effective_marker(t, marker_opt);
+  out.note = marker.empty() ? "no ProfilerStep#N annotations: the whole trace is one step (use "
+                              "--step-marker NAME or --window)"
+                            : "no range named \"" + marker + "\": the whole trace is one step";
+  return out;
+}
+
 }  // namespace goodput::analyze

@@ -38,6 +38,14 @@ std::string effective_marker(const traceio::RankTrace& t, const StepMarker& mark
 // Steps sorted by start. Empty when the trace has none (the caller decides what that means).
 std::vector<Step> find_steps(const traceio::RankTrace& t, const StepMarker& marker);
 
+// The steps a rank is analysed by: find_steps, else the whole trace as one step, with a note
+// that says so.
+struct RankSteps {
+  std::vector<Step> steps;
+  std::string note;
+};
+RankSteps rank_steps(const traceio::RankTrace& t, const StepMarker& marker);
+
 struct StepBreakdown {
   std::string name;
   std::int64_t cpu_start = 0;                     // marker start on the host, ns
