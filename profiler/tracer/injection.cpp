@@ -102,8 +102,8 @@ struct State {
   TraceWriter writer;
   Attribution attribution;
   std::unique_ptr<BufferPool> pool;
-  bool buffer_zeroing_attribute =
-      false;                      // CUPTI took CUPTI_ACTIVITY_ATTR_ZEROED_OUT_ACTIVITY_BUFFER
+  // CUPTI took CUPTI_ACTIVITY_ATTR_ZEROED_OUT_ACTIVITY_BUFFER (it no longer clears buffers).
+  bool buffer_zeroing_attribute = false;
   std::vector<RangeRecord> kept;  // id, name, thread and times, for GPU spans
   std::vector<RangeRecord> steps;
   std::uint64_t kept_dropped = 0;
