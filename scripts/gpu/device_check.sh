@@ -96,6 +96,11 @@ train=(python3 "$root/examples/train/train_gpt.py" --steps 50)
 stage train-plain-1 60 "${train[@]}" --out "$work/train-plain-1.json"
 stage train-goodput 75 "$bin/goodput" profile -o "$work/trace-goodput.json" -- \
   "${train[@]}" --out "$work/train-goodput.json"
+# The traced run read back at once (CPU only): per-step host usage, CUPTI's own overhead, idle.
+if [ -f "$work/trace-goodput.json" ]; then
+  stage analyze-goodput 30 sh -c "'$bin/goodput' analyze '$work/trace-goodput.json' --step-marker step \
+    --json '$work/analyze-goodput.json' >'$work/analyze-goodput.txt'; head -c 6000 '$work/analyze-goodput.txt'"
+fi
 # What each kind of record costs the step: the same loop under each activity set, and with all of
 # them but CUPTI clearing its buffers on the program's thread (its default) instead of the tracer
 # (the traces are cut down to their metadata: the comparison needs the step times and the
