@@ -7,8 +7,8 @@
 # by the deadline; a stage cut short is stopped with SIGINT first (goodput then writes what it
 # finished). Everything lands in $OUT: log.txt, and results.tgz.* (15 MiB parts) with every file a
 # stage wrote. GOODPUT_STAGES="ctest-gpu train-*" runs only matching stages; GOODPUT_NCCL_ROUNDS
-# (default 2) alternates goodput and the plain NCCL loop that many times; GOODPUT_TRACE_DEBUG=1
-# has the tracer log its own steps.
+# (default 2) alternates goodput and the plain NCCL loop that many times (GOODPUT_NCCL_SMALL_ROUNDS,
+# default 4, for the latency-bound sizes); GOODPUT_TRACE_DEBUG=1 has the tracer log its own steps.
 set -u
 root=$PWD
 out=${OUT:?set OUT to the folder results go to}
