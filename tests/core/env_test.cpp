@@ -29,10 +29,10 @@ TEST(Env, CredentialLookingValuesAreRedacted) {
   const auto out = filter_environment({
       {"NCCL_IB_HCA", "mlx5_0,mlx5_1"},
       {"NCCL_SOCKET_IFNAME", "eth0"},
-      {"NCCL_AUTH_TOKEN", "whatever"},                                // secret-looking name
-      {"NCCL_COMM_ID", "ghp_0123456789abcdefghijABCDEFGHIJ"},         // GitHub token shape
-      {"GOODPUT_NOTE", "https://user:hunter2@example.invalid/x"},     // URL with password
-      {"CUBLAS_X", "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5"},           // long opaque key
+      {"NCCL_AUTH_TOKEN", "whatever"},                                       // secret-looking name
+      {"NCCL_COMM_ID", "ghp_0123456789abcdefghijABCDEFGHIJ"},                // GitHub token shape
+      {"GOODPUT_NOTE", "https://user:hunter2@example.invalid/x"},            // URL with password
+      {"CUBLAS_X", "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5"},                  // long opaque key
       {"CUDA_VISIBLE_DEVICES", "GPU-5e1d3a6f-2c7b-4e0d-9a8b-1f2e3d4c5b6a"},  // a UUID is fine
   });
   EXPECT_EQ(out.at("NCCL_IB_HCA"), "mlx5_0,mlx5_1");

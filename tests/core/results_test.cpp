@@ -39,8 +39,8 @@ TEST(Results, EveryUpdateIsOnDisk) {
 
 TEST(Results, MetaHasProvenance) {
   const auto meta = make_meta("devices", {"goodput", "devices"});
-  for (const char* k : {"tool_version", "git_sha", "git_dirty", "argv", "start_time", "host",
-                        "environment"})
+  for (const char* k :
+       {"tool_version", "git_sha", "git_dirty", "argv", "start_time", "host", "environment"})
     EXPECT_TRUE(meta.contains(k)) << k;
   EXPECT_TRUE(meta["host"]["hostname"].is_string());
 }
