@@ -376,14 +376,21 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     // range's start): why a launch-bound step was slow (CPU taken by the tracer, or stolen).
     std::vector<const traceio::StepHost*> host_of(sa.steps.size(), nullptr);
     bool any_host = false;
-    if (t.tracer)
-      for (std::size_t i = 0; i < sa.steps.size(); ++i)
-        for (const auto& hs : t.tracer->steps_host)
-          if (std::llabs(hs.cpu_start_ns - sa.steps[i].cpu_start) <= 1000) {
-            host_of[i] = &hs;
-            any_host = host_columns = true;
-            break;
-          }
+    if (t.tracer && !t.tracer->steps_host.empty()) {
+      std::vector<const traceio::StepHost*> by_start;
+      for (const auto& hs : t.tracer->steps_host) by_start.push_back(&hs);
+      std::sort(by_start.begin(), by_start.end(),
+                [](const auto* a, const auto* b) { return a->cpu_start_ns < b->cpu_start_ns; });
+      for (std::size_t i = 0; i < sa.steps.size(); ++i) {
+        const auto it = std::lower_bound(
+            by_start.begin(), by_start.end(), sa.steps[i].cpu_start - 1000,
+            [](const traceio::StepHost* e, std::int64_t v) { return e->cpu_start_ns < v; });
+        if (it != by_start.end() && (*it)->cpu_start_ns <= sa.steps[i].cpu_start + 1000) {
+          host_of[i] = *it;
+          any_host = host_columns = true;
+        }
+      }
+    }
     txt << "  step                    cpu ms   gpu ms   gemm  attn  other comm-x  mem  "
            "idle(launch/other)  "
         << (any_host ? "MFU    prog-cpu tracer  steal  isw\n" : "MFU\n");

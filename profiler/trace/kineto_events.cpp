@@ -329,9 +329,9 @@ void keep_event(RankTrace& out, EventFields& f, Cat c, Bad&& bad) {
       break;
     }
     case Cat::kOverhead: {
+      f.name = overhead_name(f.name);
       ProfilerOverhead o;
       base(o);
-      o.name = out.names.intern(overhead_name(f.name));
       o.tid = f.tid;
       out.overheads.push_back(o);
       break;
