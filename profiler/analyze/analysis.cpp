@@ -90,7 +90,58 @@ struct NcclCall {
   double bytes = 0, dur_s = 0;
 };
 
+// The step table's rows (step_rows_shown), elided runs marked, the rows' tags at their ends.
+void print_step_rows(std::ostringstream& txt, const std::vector<std::string>& lines,
+                     const std::vector<double>& step_seconds, const AnalyzeOptions& opt) {
+  const auto rows =
+      step_rows_shown(step_seconds, static_cast<std::size_t>(opt.warmup_steps), opt.step_rows);
+  std::size_t next = 0;  // the first step not yet shown or elided
+  for (const auto& r : rows) {
+    if (r.index > next) txt << "  ... " << r.index - next << " step(s)\n";
+    std::string line = lines[r.index];
+    if (!r.tag.empty()) line.insert(line.size() - 1, "  <- " + r.tag);
+    txt << line;
+    next = r.index + 1;
+  }
+  if (next < lines.size()) txt << "  ... " << lines.size() - next << " step(s)\n";
+  if (rows.size() < lines.size())
+    txt << "  (" << rows.size() << " of " << lines.size()
+        << " steps shown: the steady state's fastest, median and slowest; --all-steps lists "
+           "every step, --json has them all)\n";
+}
+
 }  // namespace
+
+std::vector<StepRow> step_rows_shown(const std::vector<double>& step_seconds, std::size_t warmup,
+                                     std::size_t max_rows, std::size_t slowest) {
+  const std::size_t n = step_seconds.size();
+  std::vector<StepRow> rows;
+  if (max_rows == 0 || n <= max_rows) {
+    for (std::size_t i = 0; i < n; ++i) rows.push_back({i, ""});
+    return rows;
+  }
+  warmup = std::min(warmup, n);
+  std::map<std::size_t, std::string> pick;
+  for (std::size_t i = 0; i < std::min<std::size_t>(warmup, 3); ++i) pick[i] = "warm-up";
+  std::vector<std::size_t> by_time;  // steady steps, fastest first (ties in step order)
+  for (std::size_t i = warmup; i < n; ++i) by_time.push_back(i);
+  std::stable_sort(by_time.begin(), by_time.end(),
+                   [&](std::size_t a, std::size_t b) { return step_seconds[a] < step_seconds[b]; });
+  if (!by_time.empty()) {
+    static const char* kNth[] = {"slowest", "2nd slowest", "3rd slowest"};
+    for (std::size_t k = 0; k < std::min(slowest, by_time.size()); ++k)
+      pick[by_time[by_time.size() - 1 - k]] =
+          k < 3 ? kNth[k] : std::to_string(k + 1) + "th slowest";
+    pick.try_emplace(by_time[(by_time.size() - 1) / 2], "median");
+    pick.try_emplace(by_time.front(), "fastest");
+  }
+  if (pick.size() == n) {  // the picks cover the table: list it plainly
+    for (std::size_t i = 0; i < n; ++i) rows.push_back({i, ""});
+    return rows;
+  }
+  for (const auto& [i, tag] : pick) rows.push_back({i, tag});
+  return rows;
+}
 
 double busbw_factor(const std::string& collective, int n) {
   if (n <= 0) return 0;
@@ -394,6 +445,8 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     txt << "  step                    cpu ms   gpu ms   gemm  attn  other comm-x  mem  "
            "idle(launch/other)  "
         << (any_host ? "MFU    prog-cpu tracer  steal  isw\n" : "MFU\n");
+    std::vector<std::string> step_lines;  // the table's rows, printed after the loop
+    std::vector<double> step_seconds;
     for (std::size_t i = 0; i < sa.steps.size(); ++i) {
       const auto& s = sa.steps[i];
       const double w = static_cast<double>(s.window());
@@ -495,11 +548,13 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
               ? (mfu_txt + std::string(mfu_txt.size() < 6 ? 6 - mfu_txt.size() : 0, ' ') + host_txt)
                     .c_str()
               : mfu_txt.c_str());
-      txt << line;
+      step_lines.push_back(line);
+      step_seconds.push_back(ws);
       if (step_order.end() == std::find(step_order.begin(), step_order.end(), s.name))
         step_order.push_back(s.name);
       by_step[s.name][t.rank()] = sb;
     }
+    print_step_rows(txt, step_lines, step_seconds, opt);
     if (annotated) annotated->add_rank(t, class_of, sa, jsteps);
     if (!t.counter_ranges.empty()) {
       std::string ctext;

@@ -24,7 +24,8 @@ struct AnalyzeOptions {
   std::optional<double> flops_per_step;  // model FLOPs per step per GPU, instead of a model spec
   int warmup_steps = 1;                  // excluded from the steady state
   std::size_t top_kernels = 10;
-  std::string trace_out;  // annotated Chrome trace to write (annotate.hpp); "" = none
+  std::size_t step_rows = 24;  // longest step table printed in full; 0 = every step always
+  std::string trace_out;       // annotated Chrome trace to write (annotate.hpp); "" = none
 };
 
 struct TraceInput {
@@ -36,6 +37,16 @@ struct AnalysisResult {
   nlohmann::json json;  // the `analysis` section
   std::string report;   // terminal text
 };
+
+// The rows a step table shows. Every step when there are at most max_rows (or max_rows is 0);
+// otherwise up to three warm-up steps, then of the steady state the fastest, the median and the
+// `slowest` slowest steps, in step order, each tagged with why it is shown.
+struct StepRow {
+  std::size_t index = 0;
+  std::string tag;  // "", "fastest", "median", "slowest", "2nd slowest", ...
+};
+std::vector<StepRow> step_rows_shown(const std::vector<double>& step_seconds, std::size_t warmup,
+                                     std::size_t max_rows, std::size_t slowest = 5);
 
 // nccl-tests bus-bandwidth factor for a collective over n ranks (all_reduce 2(n-1)/n;
 // all_gather, reduce_scatter, all_to_all (n-1)/n; broadcast, reduce, send/recv 1).

@@ -177,6 +177,62 @@ TEST(ExampleTrace, SyntheticQuickStartShowsMfu) {
   EXPECT_TRUE(r.json["ranks"][0]["steady_state"].contains("mfu_median"));
 }
 
+TEST(StepTable, ShortTablesListEveryStep) {
+  const std::vector<double> t = {5, 1, 2, 3};
+  const auto rows = step_rows_shown(t, 1, 24);
+  ASSERT_EQ(rows.size(), 4u);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].index, i);
+    EXPECT_EQ(rows[i].tag, "");
+  }
+  EXPECT_EQ(step_rows_shown(std::vector<double>(100, 1.0), 1, 0).size(), 100u);  // 0: all
+  // Picks that cover the whole table list it plainly, untagged.
+  const auto three = step_rows_shown({3, 2, 1}, 1, 2);
+  ASSERT_EQ(three.size(), 3u);
+  EXPECT_EQ(three[2].tag, "");
+}
+
+TEST(StepTable, LongTablesShowWarmupFastestMedianSlowest) {
+  // 30 steps: step 0 warm-up (slowest of all, not in the steady state); steady steps 1..29
+  // take 10 + i, except step 7 (fastest, 1) and step 20 (slowest, 100).
+  std::vector<double> t(30);
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = 10.0 + static_cast<double>(i);
+  t[0] = 500;
+  t[7] = 1;
+  t[20] = 100;
+  const auto rows = step_rows_shown(t, 1, 24, 3);
+  // Sorted steady times: 7 (1), then 1..6, 8..19, 21..29 (11..39), then 20 (100); 29 steps,
+  // median the 15th fastest: 7, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15 -> step 15.
+  std::vector<std::pair<std::size_t, std::string>> got;
+  for (const auto& r : rows) got.emplace_back(r.index, r.tag);
+  const std::vector<std::pair<std::size_t, std::string>> want = {
+      {0, "warm-up"},  {7, "fastest"},      {15, "median"},
+      {20, "slowest"}, {28, "3rd slowest"}, {29, "2nd slowest"}};
+  EXPECT_EQ(got, want);
+}
+
+TEST(StepTable, ReportElidesAndSaysHow) {
+  // The project's own H200 example: 50 steps of GPT-124M.
+  const std::string dir = GOODPUT_SOURCE_DIR;
+  const auto t = traceio::read_trace(dir + "/examples/traces/h200-gpt124m-goodput.json.gz");
+  AnalyzeOptions opt;
+  opt.marker.name = "step";
+  const auto r = analyze({{&t, 0.0}}, opt);
+  const std::size_t steps = r.json["ranks"][0]["steps"].size();
+  ASSERT_GT(steps, 24u);
+  EXPECT_NE(r.report.find("<- warm-up"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("<- slowest"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("<- median"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("8 of " + std::to_string(steps) + " steps shown"), std::string::npos)
+      << r.report;
+  opt.step_rows = 0;
+  const auto all = analyze({{&t, 0.0}}, opt);
+  EXPECT_EQ(all.report.find("steps shown"), std::string::npos);
+  EXPECT_EQ(all.report.find("<- "), std::string::npos);
+  EXPECT_NE(all.report.find("step[" + std::to_string(steps - 1) + "]"), std::string::npos);
+  EXPECT_EQ(all.json, r.json);  // the table's length changes the text only
+}
+
 TEST(Performance, ReadsFasterThanHta) {
   GOODPUT_REQUIRE_TRACE(path, "nccl_data.json.gz");
   const std::clock_t c0 = std::clock();
