@@ -106,8 +106,153 @@ void print_step_rows(std::ostringstream& txt, const std::vector<std::string>& li
   if (next < lines.size()) txt << "  ... " << lines.size() - next << " step(s)\n";
   if (rows.size() < lines.size())
     txt << "  (" << rows.size() << " of " << lines.size()
-        << " steps shown: the steady state's fastest, median and slowest; --all-steps lists "
-           "every step, --json has them all)\n";
+        << " steps shown: the steady state's fastest, median and slowest; --full lists every "
+           "step, --json has them all)\n";
+}
+
+// One rank's steady state, for the cross-rank table (-1: not known).
+struct RankRow {
+  int rank = 0;
+  double step_s = -1, mfu = -1;
+  json pct;  // steady_breakdown_pct
+};
+
+// The steady steps' time by class, as % of their GPU windows together.
+json steady_breakdown_pct(const std::vector<StepBreakdown>& steps, std::size_t warmup) {
+  std::int64_t w = 0;
+  StepBreakdown sum;
+  for (std::size_t i = warmup; i < steps.size(); ++i) {
+    const auto& s = steps[i];
+    w += s.window();
+    sum.gemm += s.gemm;
+    sum.attention += s.attention;
+    sum.other_compute += s.other_compute;
+    sum.comm_exposed += s.comm_exposed;
+    sum.memory += s.memory;
+    sum.idle_launch += s.idle_launch;
+    sum.idle_other += s.idle_other;
+  }
+  auto pct = [&](std::int64_t v) {
+    return w > 0 ? 100.0 * static_cast<double>(v) / static_cast<double>(w) : 0.0;
+  };
+  return {{"gemm", pct(sum.gemm)},
+          {"attention", pct(sum.attention)},
+          {"other_compute", pct(sum.other_compute)},
+          {"comm_exposed", pct(sum.comm_exposed)},
+          {"memory_ops", pct(sum.memory)},
+          {"idle_host_launch", pct(sum.idle_launch)},
+          {"idle_other", pct(sum.idle_other)}};
+}
+
+// One row per rank (the fastest, median and slowest when there are many), with the number of
+// steps in which the rank was the slowest.
+void print_rank_rows(std::ostringstream& txt, const std::vector<RankRow>& rows,
+                     const std::map<int, std::size_t>& slowest_in, std::size_t steps,
+                     const AnalyzeOptions& opt) {
+  txt << "ranks (steady state: median step; % of the steady steps' GPU time):\n"
+      << "  rank    step ms   gemm  attn  other comm-x  mem  idle(launch/other)  MFU    "
+         "slowest in\n";
+  std::vector<double> step_s;
+  for (const auto& r : rows) step_s.push_back(r.step_s);
+  std::size_t next = 0;
+  const auto shown = step_rows_shown(step_s, 0, opt.step_rows);
+  for (const auto& sr : shown) {
+    if (sr.index > next) txt << "  ... " << sr.index - next << " rank(s)\n";
+    next = sr.index + 1;
+    const RankRow& r = rows[sr.index];
+    auto p = [&](const char* k) { return r.pct.is_object() ? r.pct[k].get<double>() : 0.0; };
+    const auto it = slowest_in.find(r.rank);
+    const std::size_t slow = it == slowest_in.end() ? 0 : it->second;
+    const std::string slow_txt =
+        steps ? std::to_string(slow) + " of " + std::to_string(steps) + " steps" : "-";
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "  %4d %10s %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f (%4.1f/%4.1f)  %-6s %s%s\n",
+                  r.rank, r.step_s < 0 ? "-" : fmt("%.3f", r.step_s * 1e3).c_str(), p("gemm"),
+                  p("attention"), p("other_compute"), p("comm_exposed"), p("memory_ops"),
+                  p("idle_host_launch") + p("idle_other"), p("idle_host_launch"), p("idle_other"),
+                  r.mfu < 0 ? "-" : fmt("%.1f%%", 100 * r.mfu).c_str(), slow_txt.c_str(),
+                  sr.tag.empty() ? "" : ("  <- " + sr.tag).c_str());
+    txt << line;
+  }
+  if (next < rows.size()) txt << "  ... " << rows.size() - next << " rank(s)\n";
+  if (shown.size() < rows.size())
+    txt << "  (" << shown.size() << " of " << rows.size()
+        << " ranks shown, by median step: fastest, median and slowest; --full lists every "
+           "rank)\n";
+}
+
+// Each rank's section; of many ranks, only the median and the slowest rank's (by median steady
+// step), with the other ranks' notes, so that a big job's report still reads in seconds.
+void print_rank_sections(std::ostringstream& txt, const std::vector<std::string>& sections,
+                         const std::vector<int>& section_rank, const std::vector<RankRow>& rows,
+                         const AnalyzeOptions& opt) {
+  constexpr std::size_t kAllUpTo = 8;
+  if (opt.step_rows == 0 || sections.size() <= kAllUpTo) {
+    for (const auto& s : sections) txt << s;
+    return;
+  }
+  std::vector<double> step_s;
+  for (const auto& r : rows) step_s.push_back(r.step_s);
+  std::map<int, std::string> detail;  // rank -> why its section is shown
+  for (const auto& sr : step_rows_shown(step_s, 0, 1))
+    if (sr.tag == "median" || sr.tag == "slowest") detail[rows[sr.index].rank] = sr.tag;
+  std::string notes;
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    const auto it = detail.find(section_rank[i]);
+    if (it != detail.end()) {
+      txt << "(" << it->second << " rank)\n" << sections[i];
+      continue;
+    }
+    std::istringstream lines(sections[i]);
+    for (std::string l; std::getline(lines, l);)
+      if (l.rfind("  note:", 0) == 0)
+        notes += "  rank " + std::to_string(section_rank[i]) + l.substr(1) + "\n";
+  }
+  txt << "(" << sections.size() - detail.size() << " other ranks' sections left out: --full "
+      << "prints every rank's, --json has them all)\n";
+  if (!notes.empty()) txt << "notes of the other ranks:\n" << notes;
+  txt << "\n";
+}
+
+// Per step the slowest rank; a long list keeps the steps of largest spread, and always ends
+// with how often each rank was the slowest.
+void print_stragglers(std::ostringstream& txt, const json& strag,
+                      const std::map<int, std::size_t>& slowest_in, const AnalyzeOptions& opt) {
+  std::vector<std::size_t> order(strag.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  constexpr std::size_t kWorst = 5;
+  const bool all = opt.step_rows == 0 || strag.size() <= opt.step_rows;
+  if (!all) {  // the kWorst largest spreads, in step order
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return strag[a]["spread_pct"].get<double>() > strag[b]["spread_pct"].get<double>();
+    });
+    order.resize(kWorst);
+    std::sort(order.begin(), order.end());
+  }
+  txt << "stragglers (GPU step time across ranks"
+      << (all ? ""
+              : ", the " + std::to_string(kWorst) + " steps of largest spread of " +
+                    std::to_string(strag.size()) + "; --full lists every step")
+      << "):\n";
+  for (const std::size_t i : order) {
+    const json& s = strag[i];
+    txt << "  " << s["step"].get<std::string>() << ": slowest rank " << s["slowest_rank"].get<int>()
+        << " " << fmt("%.3f", s["slowest_seconds"].get<double>() * 1e3) << " ms vs median "
+        << fmt("%.3f", s["median_seconds"].get<double>() * 1e3) << " ms (spread "
+        << fmt("%.1f", s["spread_pct"].get<double>()) << " %), most excess in "
+        << s["cause"].get<std::string>() << "\n";
+  }
+  std::vector<std::pair<std::size_t, int>> by_count;
+  for (const auto& [rank, n] : slowest_in) by_count.emplace_back(n, rank);
+  std::stable_sort(by_count.begin(), by_count.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  txt << "  slowest rank per step:";
+  for (std::size_t k = 0; k < by_count.size() && k < 5; ++k)
+    txt << (k ? "," : "") << " rank " << by_count[k].second << " in " << by_count[k].first << " of "
+        << strag.size();
+  if (by_count.size() > 5) txt << ", " << by_count.size() - 5 << " more rank(s)";
+  txt << "\n";
 }
 
 }  // namespace
@@ -217,6 +362,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
   bool host_columns = false;  // a rank's step table has the tracer's host columns
   std::unique_ptr<AnnotatedTraceWriter> annotated;
   if (!opt.trace_out.empty()) annotated = std::make_unique<AnnotatedTraceWriter>(opt.trace_out);
+  std::vector<RankRow> rank_rows;  // the cross-rank table
   // Per step name: rank -> breakdown, for stragglers.
   std::map<std::string, std::map<int, StepBreakdown>> by_step;
   std::vector<std::string> step_order;
@@ -256,9 +402,16 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     }
   });
 
+  std::vector<std::string> sections;  // each rank's part of the report, in rank order
+  std::vector<int> section_rank;
   for (std::size_t rank_index = 0; rank_index < inputs.size(); ++rank_index) {
     const TraceInput& in = inputs[rank_index];
     const traceio::RankTrace& t = *in.trace;
+    if (rank_index > 0) {
+      sections.push_back(txt.str());
+      txt.str("");
+    }
+    section_rank.push_back(t.rank());
     const double mb = static_cast<double>(t.bytes) / 1e6;
     in_json.push_back({{"path", t.path},
                        {"format", t.format},
@@ -581,6 +734,15 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     } else {
       steady["note"] = "no step left after the warm-up steps";
     }
+    RankRow rrow{t.rank(),
+                 steady_window.empty() ? -1.0 : median(steady_window),
+                 steady_mfu.empty() ? -1.0 : median(steady_mfu),
+                 {}};
+    if (!steady_window.empty()) {
+      rrow.pct = steady_breakdown_pct(sa.steps, static_cast<std::size_t>(opt.warmup_steps));
+      steady["breakdown_pct"] = rrow.pct;
+    }
+    rank_rows.push_back(rrow);
     r["steady_state"] = steady;
 
     // Kernel classes and top kernels (all GPU work in the trace).
@@ -749,6 +911,9 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     txt << "\n";
     ranks.push_back(r);
   }
+  if (!inputs.empty()) sections.push_back(txt.str());
+  txt.str("");
+  print_rank_sections(txt, sections, section_rank, rank_rows, opt);
   out["inputs"] = in_json;
   out["ranks"] = ranks;
   if (annotated) {
@@ -816,16 +981,15 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
                      {"excess_over_median_seconds", excess},
                      {"cause", cause.empty() ? "none" : cause}});
   }
+  std::map<int, std::size_t> slowest_in;  // rank -> steps in which it was the slowest
+  for (const auto& s : strag) ++slowest_in[s["slowest_rank"].get<int>()];
+  if (rank_rows.size() > 1) print_rank_rows(txt, rank_rows, slowest_in, strag.size(), opt);
   if (!strag.empty()) {
     out["stragglers"] = strag;
-    txt << "stragglers (GPU step time across ranks):\n";
-    for (const auto& s : strag)
-      txt << "  " << s["step"].get<std::string>() << ": slowest rank "
-          << s["slowest_rank"].get<int>() << " "
-          << fmt("%.3f", s["slowest_seconds"].get<double>() * 1e3) << " ms vs median "
-          << fmt("%.3f", s["median_seconds"].get<double>() * 1e3) << " ms (spread "
-          << fmt("%.1f", s["spread_pct"].get<double>()) << " %), most excess in "
-          << s["cause"].get<std::string>() << "\n";
+    json counts = json::object();
+    for (const auto& [rank, n] : slowest_in) counts[std::to_string(rank)] = n;
+    out["slowest_rank_counts"] = counts;
+    print_stragglers(txt, strag, slowest_in, opt);
   }
   if (mflops) {
     txt << "model: " << (model->name.empty() ? opt.model_file : model->name) << ", convention "

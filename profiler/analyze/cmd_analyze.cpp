@@ -64,9 +64,12 @@ Command analyze_command(CLI::App& app) {
   sub->add_option("--top", a->opt.top_kernels, "Rows in the top-kernel and shape tables")
       ->default_val(10);
   sub->add_flag_function(
-      "--all-steps", [a](std::int64_t) { a->opt.step_rows = 0; },
-      "List every step in the terminal report (by default a table of more than 24 steps shows "
-      "the warm-up and the steady state's fastest, median and 5 slowest steps)");
+      "--full", [a](std::int64_t) { a->opt.step_rows = 0; },
+      "List every step, rank and straggler in the terminal report (by default a table of more "
+      "than 24 steps shows the warm-up and the steady state's fastest, median and 5 slowest "
+      "steps; of more than 24 ranks, the fastest, median and 5 slowest; of stragglers, the 5 "
+      "steps of largest spread; and of more than 8 ranks, only the median and slowest rank's "
+      "sections)");
   sub->add_option("--trace-out", a->opt.trace_out,
                   "Write an annotated Chrome trace (.json or .json.gz) for Perfetto: steps, idle "
                   "gaps, GPU work by class, MFU and breakdown counters");

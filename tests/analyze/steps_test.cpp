@@ -233,6 +233,60 @@ TEST(StepTable, ReportElidesAndSaysHow) {
   EXPECT_EQ(all.json, r.json);  // the table's length changes the text only
 }
 
+// A rank of a job with `steps` steps: rank r's steps take 100 + r µs, and the step before
+// ProfilerStep#18 takes 3r µs longer still (its largest spread across ranks).
+std::string job_rank(int rank, int steps) {
+  std::string ev;
+  auto add = [&](const std::string& e) { ev += (ev.empty() ? "" : ",\n") + e; };
+  const int period = 100 + rank;
+  for (int k = 0; k < steps; ++k) {
+    const int t0 = k * period + (k >= 17 ? 3 * rank : 0);
+    const std::string corr = std::to_string(k + 1), ts = std::to_string(t0);
+    add(R"({"ph":"X","cat":"user_annotation","name":"ProfilerStep#)" + corr + R"(","tid":1,"ts":)" +
+        ts + R"(,"dur":)" + std::to_string(period - 1) + "}");
+    add(R"({"ph":"X","cat":"cuda_runtime","name":"cudaLaunchKernel","tid":1,"ts":)" +
+        std::to_string(t0 + 1) + R"(,"dur":1,"args":{"correlation":)" + corr + "}}");
+    add(R"({"ph":"X","cat":"kernel","name":"volta_sgemm_128x32_nt","ts":)" +
+        std::to_string(t0 + 5) + R"(,"dur":20,"args":{"stream":7,"correlation":)" + corr + "}}");
+  }
+  return R"({"distributedInfo":{"rank":)" + std::to_string(rank) +
+         R"(,"world_size":30},"traceEvents":[)" + ev + "]}";
+}
+
+TEST(RankTable, ManyRanksShowFastestMedianSlowestAndStragglerCounts) {
+  std::vector<traceio::RankTrace> traces;
+  for (int r = 0; r < 30; ++r)
+    traces.push_back(traceio::read_trace(goodput::testing::write_temp(job_rank(r, 30))));
+  std::vector<TraceInput> in;
+  for (const auto& t : traces) in.push_back({&t, 0.0});
+  AnalyzeOptions opt;
+  opt.gpu = "H100 SXM5 80GB";
+  const auto r = analyze(in, opt);
+  EXPECT_NE(r.report.find("7 of 30 ranks shown"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("29 of 30 steps  <- slowest"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("  ... 13 rank(s)"), std::string::npos) << r.report;
+  // Of 30 ranks only the median and the slowest rank's sections are printed.
+  EXPECT_NE(r.report.find("(median rank)\nrank 14 "), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("(slowest rank)\nrank 29 "), std::string::npos) << r.report;
+  EXPECT_EQ(r.report.find("\nrank 3 "), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("(28 other ranks' sections left out"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("the 5 steps of largest spread of 30"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("  ProfilerStep#17: slowest rank 29"), std::string::npos) << r.report;
+  EXPECT_NE(r.report.find("slowest rank per step: rank 29 in 29 of 30"), std::string::npos)
+      << r.report;
+  EXPECT_EQ(r.json["slowest_rank_counts"]["29"], 29);
+  const auto& pct = r.json["ranks"][3]["steady_state"]["breakdown_pct"];
+  double sum = 0;
+  for (const auto& [k, v] : pct.items()) sum += v.get<double>();
+  EXPECT_NEAR(sum, 100.0, 1e-9);  // the classes partition the steady steps' GPU time
+  opt.step_rows = 0;
+  const auto all = analyze(in, opt);
+  EXPECT_EQ(all.report.find("ranks shown"), std::string::npos);
+  EXPECT_NE(all.report.find("\nrank 3 "), std::string::npos);
+  EXPECT_EQ(all.report.find("sections left out"), std::string::npos);
+  EXPECT_NE(all.report.find("  ProfilerStep#2: slowest rank 29"), std::string::npos);
+}
+
 TEST(Performance, ReadsFasterThanHta) {
   GOODPUT_REQUIRE_TRACE(path, "nccl_data.json.gz");
   const std::clock_t c0 = std::clock();
