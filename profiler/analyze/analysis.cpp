@@ -182,6 +182,19 @@ void print_rank_rows(std::ostringstream& txt, const std::vector<RankRow>& rows,
            "rank)\n";
 }
 
+// Ranks as runs: "0-13, 15, 17-28" (ranks in increasing order).
+std::string rank_ranges(const std::vector<int>& ranks) {
+  std::string out;
+  for (std::size_t i = 0; i < ranks.size();) {
+    std::size_t j = i;
+    while (j + 1 < ranks.size() && ranks[j + 1] == ranks[j] + 1) ++j;
+    out += (out.empty() ? "" : ", ") + std::to_string(ranks[i]);
+    if (j > i) out += "-" + std::to_string(ranks[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
 // Each rank's section; of many ranks, only the median and the slowest rank's (by median steady
 // step), with the other ranks' notes, so that a big job's report still reads in seconds.
 void print_rank_sections(std::ostringstream& txt, const std::vector<std::string>& sections,
@@ -197,7 +210,7 @@ void print_rank_sections(std::ostringstream& txt, const std::vector<std::string>
   std::map<int, std::string> detail;  // rank -> why its section is shown
   for (const auto& sr : step_rows_shown(step_s, 0, 1))
     if (sr.tag == "median" || sr.tag == "slowest") detail[rows[sr.index].rank] = sr.tag;
-  std::string notes;
+  std::vector<std::pair<std::string, std::vector<int>>> notes;  // note -> ranks, first seen first
   for (std::size_t i = 0; i < sections.size(); ++i) {
     const auto it = detail.find(section_rank[i]);
     if (it != detail.end()) {
@@ -205,13 +218,20 @@ void print_rank_sections(std::ostringstream& txt, const std::vector<std::string>
       continue;
     }
     std::istringstream lines(sections[i]);
-    for (std::string l; std::getline(lines, l);)
-      if (l.rfind("  note:", 0) == 0)
-        notes += "  rank " + std::to_string(section_rank[i]) + l.substr(1) + "\n";
+    for (std::string l; std::getline(lines, l);) {
+      if (l.rfind("  note:", 0) != 0) continue;
+      auto n =
+          std::find_if(notes.begin(), notes.end(), [&](const auto& e) { return e.first == l; });
+      if (n == notes.end()) n = notes.insert(notes.end(), {l, {}});
+      n->second.push_back(section_rank[i]);
+    }
   }
   txt << "(" << sections.size() - detail.size() << " other ranks' sections left out: --full "
       << "prints every rank's, --json has them all)\n";
-  if (!notes.empty()) txt << "notes of the other ranks:\n" << notes;
+  if (!notes.empty()) txt << "notes of the other ranks:\n";
+  for (const auto& [note, ranks] : notes)
+    txt << "  " << (ranks.size() == 1 ? "rank " : "ranks ") << rank_ranges(ranks) << ": "
+        << note.substr(std::string_view("  note: ").size()) << "\n";
   txt << "\n";
 }
 

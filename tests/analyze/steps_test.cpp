@@ -282,6 +282,13 @@ TEST(RankTable, ManyRanksShowFastestMedianSlowestAndStragglerCounts) {
   opt.step_rows = 0;
   const auto all = analyze(in, opt);
   EXPECT_EQ(all.report.find("ranks shown"), std::string::npos);
+  // The left-out ranks' notes are printed once per text, with the ranks that have it.
+  AnalyzeOptions no_gpu;
+  const auto unnamed = analyze(in, no_gpu).report;
+  EXPECT_NE(unnamed.find("notes of the other ranks:\n  ranks 0-13, 15-28: the trace does not "
+                         "name its GPU"),
+            std::string::npos)
+      << unnamed;
   EXPECT_NE(all.report.find("\nrank 3 "), std::string::npos);
   EXPECT_EQ(all.report.find("sections left out"), std::string::npos);
   EXPECT_NE(all.report.find("  ProfilerStep#2: slowest rank 29"), std::string::npos);
