@@ -72,8 +72,44 @@ void StepCounters::on_context_created(CUcontext ctx) {
 
 void StepCounters::adopt_new_sessions() {
   std::lock_guard lock(inbox_mu_);
+  // Destroyed contexts first: a session in the inbox may have a reused handle.
+  for (const auto& [ctx, t_ns] : destroyed_busy_) end_context(ctx, t_ns, false);
+  destroyed_busy_.clear();
   for (auto& s : inbox_) sessions_.push_back(std::move(s));
   inbox_.clear();
+}
+
+void StepCounters::give_up(Session& s) {
+  if (s.profiler && !s.profiler->decoded()) {
+    if (s.error.empty())
+      s.error =
+          "the CUDA context was destroyed while a step boundary held the counters; its "
+          "undecoded ranges are lost";
+    // Its context is gone: no CUPTI call may name it, not even the profiler's disable.
+    static_cast<void>(s.profiler.release());
+  }
+  s.stopped = true;
+  s.ctx = nullptr;
+}
+
+void StepCounters::end_context(CUcontext ctx, std::uint64_t t_ns, bool exists) {
+  bool any_live = false;
+  for (auto& s : sessions_) {
+    if (s.ctx != ctx) {
+      any_live = any_live || s.live();
+      continue;
+    }
+    if (!exists) {
+      give_up(s);
+      continue;
+    }
+    // The profiler object goes with the context: decode now or never.
+    stop(s);
+    if (s.profiler && !s.profiler->decoded()) s.profiler.reset();
+    s.stopped = true;
+    s.ctx = nullptr;  // the handle may be reused by a later context
+  }
+  if (!any_live) schedule_.finish(t_ns);
 }
 
 void StepCounters::stop(Session& s) {
@@ -123,26 +159,22 @@ void StepCounters::on_step_start(std::uint64_t range_id, const std::string& name
 void StepCounters::on_step_end(std::uint64_t range_id, std::uint64_t t_ns, bool window_closed) {
   Timed timed(overhead_ns_);
   std::lock_guard lock(mu_);
+  adopt_new_sessions();  // never pop a range of a context destroyed meanwhile
   apply(schedule_.on_step_end(range_id, t_ns, window_closed), "");
 }
 
 void StepCounters::on_context_destroying(CUcontext ctx, std::uint64_t t_ns) {
   Timed timed(overhead_ns_);
-  std::lock_guard lock(mu_);
-  adopt_new_sessions();
-  bool any_live = false;
-  for (auto& s : sessions_) {
-    if (s.ctx != ctx) {
-      any_live = any_live || s.live();
-      continue;
-    }
-    // The profiler object goes with the context: decode now or never.
-    stop(s);
-    if (s.profiler && !s.profiler->decoded()) s.profiler.reset();
-    s.stopped = true;
-    s.ctx = nullptr;  // the handle may be reused by a later context
+  std::unique_lock lock(mu_, std::defer_lock);
+  if (!lock.try_lock_for(destroy_wait_)) {
+    std::lock_guard inbox(inbox_mu_);
+    for (auto& s : inbox_)
+      if (s.ctx == ctx) give_up(s);
+    destroyed_busy_.emplace_back(ctx, t_ns);  // for the sessions already adopted
+    return;
   }
-  if (!any_live) schedule_.finish(t_ns);
+  adopt_new_sessions();
+  end_context(ctx, t_ns, true);
 }
 
 StepCounters::Result StepCounters::finish(std::uint64_t t_ns, bool interrupted,

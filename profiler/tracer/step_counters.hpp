@@ -8,7 +8,11 @@
 // Locking: the schedule and the sessions are guarded by mu_, taken on program threads at step
 // boundaries and in the context-destruction callback. The context-creation callback does its
 // CUPTI work without mu_ and hands the new session over through a leaf lock (inbox_mu_), so a
-// thread holding a driver lock there never waits for a thread that holds mu_ inside CUPTI.
+// thread holding a driver lock there never waits for a thread that holds mu_ inside CUPTI. The
+// context-destruction callback waits for mu_ a bounded time only (destroy_wait_): if a step
+// boundary holds it that long (possibly waiting on the very driver lock the destroying thread
+// holds), the context is queued through the leaf lock and its undecoded counters are given up,
+// never the program hung.
 #pragma once
 #include <cuda.h>
 
@@ -65,7 +69,11 @@ class StepCounters {
     std::size_t ranges_written = 0;
     bool live() const { return profiler && error.empty() && !stopped; }
   };
-  void adopt_new_sessions();  // with mu_ held
+  void adopt_new_sessions();  // with mu_ held: new sessions, and contexts destroyed while busy
+  // With mu_ held: the context ends its session (decoded ranges kept; undecoded ones stopped and
+  // decoded while it still exists, else given up) and, when none runs any more, the window.
+  void end_context(CUcontext ctx, std::uint64_t t_ns, bool exists);
+  static void give_up(Session& s);  // its context was destroyed unseen: drop undecoded ranges
   void apply(const CounterActions& a, const std::string& name);
   void stop(Session& s);
   void fail(Session& s, const std::string& what);
@@ -78,8 +86,11 @@ class StepCounters {
   std::vector<Session> sessions_;
   std::mutex inbox_mu_;
   std::vector<Session> inbox_;
+  std::vector<std::pair<CUcontext, std::uint64_t>> destroyed_busy_;  // under inbox_mu_
+  std::chrono::milliseconds destroy_wait_{2000};
   std::atomic<bool> warned_{false};
   std::atomic<std::uint64_t> overhead_ns_{0};
+  friend struct StepCountersTestAccess;
 };
 
 }  // namespace goodput::trace
