@@ -117,31 +117,41 @@ struct RankRow {
   json pct;  // steady_breakdown_pct
 };
 
+// The classes that partition a step window exactly, by their JSON names.
+constexpr std::pair<const char*, std::int64_t StepBreakdown::*> kBreakdownParts[] = {
+    {"gemm", &StepBreakdown::gemm},
+    {"attention", &StepBreakdown::attention},
+    {"other_compute", &StepBreakdown::other_compute},
+    {"comm_exposed", &StepBreakdown::comm_exposed},
+    {"memory_ops", &StepBreakdown::memory},
+    {"idle_host_launch", &StepBreakdown::idle_launch},
+    {"idle_other", &StepBreakdown::idle_other}};
+
+// Each class of b as % of window ns.
+json breakdown_pct(const StepBreakdown& b, std::int64_t window) {
+  json out = json::object();
+  for (const auto& [name, member] : kBreakdownParts)
+    out[name] =
+        window > 0 ? 100.0 * static_cast<double>(b.*member) / static_cast<double>(window) : 0.0;
+  return out;
+}
+
 // The steady steps' time by class, as % of their GPU windows together.
 json steady_breakdown_pct(const std::vector<StepBreakdown>& steps, std::size_t warmup) {
-  std::int64_t w = 0;
+  std::int64_t window = 0;
   StepBreakdown sum;
   for (std::size_t i = warmup; i < steps.size(); ++i) {
-    const auto& s = steps[i];
-    w += s.window();
-    sum.gemm += s.gemm;
-    sum.attention += s.attention;
-    sum.other_compute += s.other_compute;
-    sum.comm_exposed += s.comm_exposed;
-    sum.memory += s.memory;
-    sum.idle_launch += s.idle_launch;
-    sum.idle_other += s.idle_other;
+    window += steps[i].window();
+    for (const auto& [name, member] : kBreakdownParts) sum.*member += steps[i].*member;
   }
-  auto pct = [&](std::int64_t v) {
-    return w > 0 ? 100.0 * static_cast<double>(v) / static_cast<double>(w) : 0.0;
-  };
-  return {{"gemm", pct(sum.gemm)},
-          {"attention", pct(sum.attention)},
-          {"other_compute", pct(sum.other_compute)},
-          {"comm_exposed", pct(sum.comm_exposed)},
-          {"memory_ops", pct(sum.memory)},
-          {"idle_host_launch", pct(sum.idle_launch)},
-          {"idle_other", pct(sum.idle_other)}};
+  return breakdown_pct(sum, window);
+}
+
+// The ranks' median steady steps, in row order (-1: not known).
+std::vector<double> rank_step_seconds(const std::vector<RankRow>& rows) {
+  std::vector<double> step_s;
+  for (const auto& r : rows) step_s.push_back(r.step_s);
+  return step_s;
 }
 
 // One row per rank (the fastest, median and slowest when there are many), with the number of
@@ -152,10 +162,8 @@ void print_rank_rows(std::ostringstream& txt, const std::vector<RankRow>& rows,
   txt << "ranks (steady state: median step; % of the steady steps' GPU time):\n"
       << "  rank    step ms   gemm  attn  other comm-x  mem  idle(launch/other)  MFU    "
          "slowest in\n";
-  std::vector<double> step_s;
-  for (const auto& r : rows) step_s.push_back(r.step_s);
   std::size_t next = 0;
-  const auto shown = step_rows_shown(step_s, 0, opt.step_rows);
+  const auto shown = step_rows_shown(rank_step_seconds(rows), 0, opt.step_rows);
   for (const auto& sr : shown) {
     if (sr.index > next) txt << "  ... " << sr.index - next << " rank(s)\n";
     next = sr.index + 1;
@@ -205,10 +213,8 @@ void print_rank_sections(std::ostringstream& txt, const std::vector<std::string>
     for (const auto& s : sections) txt << s;
     return;
   }
-  std::vector<double> step_s;
-  for (const auto& r : rows) step_s.push_back(r.step_s);
   std::map<int, std::string> detail;  // rank -> why its section is shown
-  for (const auto& sr : step_rows_shown(step_s, 0, 1))
+  for (const auto& sr : step_rows_shown(rank_step_seconds(rows), 0, 1))
     if (sr.tag == "median" || sr.tag == "slowest") detail[rows[sr.index].rank] = sr.tag;
   std::vector<std::pair<std::string, std::vector<int>>> notes;  // note -> ranks, first seen first
   for (std::size_t i = 0; i < sections.size(); ++i) {
@@ -652,14 +658,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
                    {"memory_ops", ms(s.memory)},
                    {"idle_host_launch", ms(s.idle_launch)},
                    {"idle_other", ms(s.idle_other)}}},
-                 {"breakdown_pct",
-                  {{"gemm", pct(s.gemm)},
-                   {"attention", pct(s.attention)},
-                   {"other_compute", pct(s.other_compute)},
-                   {"comm_exposed", pct(s.comm_exposed)},
-                   {"memory_ops", pct(s.memory)},
-                   {"idle_host_launch", pct(s.idle_launch)},
-                   {"idle_other", pct(s.idle_other)}}},
+                 {"breakdown_pct", breakdown_pct(s, s.window())},
                  {"executed_flops", exec_flops},
                  {"executed_flops_by_dtype", by_dtype},
                  {"kineto_flops", s.kineto_flops}};
@@ -971,18 +970,10 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     const auto mm = std::minmax_element(w.begin(), w.end());
     const StepBreakdown& sb = per.at(slow);
     // Which class of work the slowest rank spent more time on than the median rank.
-    const std::pair<const char*, std::int64_t StepBreakdown::*> parts[] = {
-        {"gemm", &StepBreakdown::gemm},
-        {"attention", &StepBreakdown::attention},
-        {"other_compute", &StepBreakdown::other_compute},
-        {"comm_exposed", &StepBreakdown::comm_exposed},
-        {"memory_ops", &StepBreakdown::memory},
-        {"idle_host_launch", &StepBreakdown::idle_launch},
-        {"idle_other", &StepBreakdown::idle_other}};
     std::string cause;
     double cause_excess = 0;
     json excess = json::object();
-    for (const auto& [pname, member] : parts) {
+    for (const auto& [pname, member] : kBreakdownParts) {
       std::vector<double> v;
       for (const auto& [rank, b] : per) v.push_back(sec(b.*member));
       const double ex = sec(sb.*member) - median(v);
