@@ -80,12 +80,6 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 inline unsigned eq16(__m128i v, char c) {
   return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
 }
-// Bit i set where p[i] is '"', '\\' or a control character (below 0x20).
-inline unsigned string_stops16(const char* p) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
-  return eq16(v, '"') | eq16(v, '\\') | static_cast<unsigned>(_mm_movemask_epi8(ctl));
-}
 // Bit i set where p[i] is not JSON whitespace.
 inline unsigned non_ws16(const char* p) {
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
@@ -466,7 +460,7 @@ void JsonStream::scan_string_run() {
   if (avx2_on.load(std::memory_order_relaxed) && skip_string32(p, pos_, len_)) return;
 #endif
 #if defined(__SSE2__)
-  if (skip16(p, pos_, len_, string_stops16)) return;
+  if (skip16(p, pos_, len_, detail::string_stops16)) return;
 #else
   // Eight bytes at a time while none of them can end the run (kernel names are long).
   while (pos_ + 8 <= len_) {
@@ -553,7 +547,7 @@ void JsonStream::raw_string(std::string* out) {
   }
 }
 
-std::string_view JsonStream::read_string_view(std::string& scratch) {
+std::string_view JsonStream::read_string_view_slow(std::string& scratch) {
   expect('"');
   const std::size_t start = pos_;
   const char* p = buf_;
@@ -568,7 +562,7 @@ std::string_view JsonStream::read_string_view(std::string& scratch) {
   return scratch;
 }
 
-std::string_view JsonStream::read_number_view(std::string& scratch) {
+std::string_view JsonStream::read_number_view_slow(std::string& scratch) {
   const char c = peek();
   if (c != '-' && (c < '0' || c > '9')) {
     read_number_text(scratch);  // the error
@@ -720,6 +714,7 @@ JsonStream::Take JsonStream::take_elements(std::string& out, std::uint64_t& offs
                                            std::size_t target) {
   out.clear();
   if (peek() == ']') return Take::kNone;
+  out.reserve(target + (64 << 10));  // the run and the event that crosses its end, copied once
   offset = this->offset();
   ScanState st;
   for (;;) {
@@ -746,6 +741,10 @@ void JsonStream::skip_value() {
   const char c = peek();
   if (c == '{' || c == '[') {
     ++pos_;
+    if (peek() == (c == '{' ? '}' : ']')) {  // empty ("Input names": [], as the 2021 schema has)
+      ++pos_;
+      return;
+    }
     skip_rest();
     return;
   }
@@ -755,34 +754,33 @@ void JsonStream::skip_value() {
 std::int64_t micros_text_to_ns(std::string_view text) {
   const char* p = text.data();
   const char* const end = p + text.size();
-  auto digit = [&] { return p < end && *p >= '0' && *p <= '9'; };
-  bool neg = false;
-  if (p < end && *p == '-') {
-    neg = true;
-    ++p;
-  }
-  if (!digit()) throw std::invalid_argument("not a number");
-  std::int64_t whole = 0;
-  while (digit()) {
-    if (whole > (INT64_MAX / 10 - 10) / 1000) throw std::invalid_argument("number too large");
-    whole = whole * 10 + (*p++ - '0');
-  }
-  std::int64_t frac = 0;
-  int digits = 0;
-  bool round_up = false;
+  // The next byte's digit value, or a value above 9 (also at the end).
+  auto digit = [&]() -> unsigned {
+    return p < end ? static_cast<unsigned>(static_cast<unsigned char>(*p)) - '0' : 10u;
+  };
+  const bool neg = p < end && *p == '-';
+  if (neg) ++p;
+  // One tight loop per digit run (a timestamp has 13 to 16 whole digits); the digit count
+  // bounds the value, checked once after.
+  const char* const whole_start = p;
+  std::uint64_t whole = 0;
+  for (unsigned d; (d = digit()) <= 9; ++p) whole = whole * 10 + d;
+  if (p == whole_start) throw std::invalid_argument("not a number");
+  if (p - whole_start > 18 || whole > static_cast<std::uint64_t>((INT64_MAX - 999) / 1000))
+    throw std::invalid_argument("number too large");
+  std::int64_t frac = 0;  // the first three decimals: nanoseconds
+  bool round_up = false;  // the fourth decimal rounds half up; later ones are ignored
   if (p < end && *p == '.') {
-    ++p;
-    if (!digit()) throw std::invalid_argument("not a number");
-    while (digit()) {
-      if (digits < 3) {
-        frac = frac * 10 + (*p - '0');
-        ++digits;
-      } else if (digits == 3) {
-        round_up = *p >= '5';
-        ++digits;
-      }
-      ++p;
+    const char* const frac_start = ++p;
+    for (unsigned d; (d = digit()) <= 9; ++p) {
+      const auto i = p - frac_start;
+      if (i < 3)
+        frac = frac * 10 + d;
+      else if (i == 3)
+        round_up = d >= 5;
     }
+    if (p == frac_start) throw std::invalid_argument("not a number");
+    for (auto i = p - frac_start; i < 3; ++i) frac *= 10;
   }
   if (p < end && (*p == 'e' || *p == 'E')) {
     const std::string copy(text);
@@ -794,11 +792,7 @@ std::int64_t micros_text_to_ns(std::string_view text) {
     return static_cast<std::int64_t>(std::llround(v * 1000.0));
   }
   if (p != end) throw std::invalid_argument("not a number");
-  while (digits < 3) {
-    frac *= 10;
-    ++digits;
-  }
-  std::int64_t ns = whole * 1000 + std::min<std::int64_t>(frac, 999) + (round_up ? 1 : 0);
+  const std::int64_t ns = static_cast<std::int64_t>(whole) * 1000 + frac + (round_up ? 1 : 0);
   return neg ? -ns : ns;
 }
 

@@ -10,7 +10,37 @@
 #include <string_view>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace goodput::traceio {
+
+#if defined(__SSE2__)
+namespace detail {
+// Bit i set where p[i] (0 <= i < 16) is '"', '\\' or a control character (below 0x20).
+inline unsigned string_stops16(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+  const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+  const __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+  return static_cast<unsigned>(
+      _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), ctl)));
+}
+// Bit i set where p[i] (0 <= i < 16) can be part of a number: a digit, '-', '+', '.', 'e', 'E'.
+inline unsigned number_chars16(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+  const __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+  const __m128i e = _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('e'));
+  const __m128i sign =
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
+  const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+  return static_cast<unsigned>(
+      _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(digit, e), _mm_or_si128(sign, dot))));
+}
+}  // namespace detail
+#endif
 
 class JsonStream {
  public:
@@ -69,8 +99,41 @@ class JsonStream {
   // the current chunk comes back as a view into it, valid while the parser moves on by less
   // than one chunk (a key stays valid through its ':' and its value's first bytes); otherwise it
   // is copied (unescaped) into scratch and the view is of scratch.
-  std::string_view read_string_view(std::string& scratch);
-  std::string_view read_number_view(std::string& scratch);
+  std::string_view read_string_view(std::string& scratch) {
+#if defined(__SSE2__)
+    // Keys and short names (most strings read this way): the closing quote found inline, in
+    // the 16 bytes after the opening one.
+    if (peek() == '"' && len_ - pos_ >= 17) {
+      if (const unsigned stops = detail::string_stops16(buf_ + pos_ + 1)) {
+        const auto n = static_cast<std::size_t>(__builtin_ctz(stops));
+        if (buf_[pos_ + 1 + n] == '"') {
+          const std::string_view s(buf_ + pos_ + 1, n);
+          pos_ += n + 2;
+          return s;
+        }
+      }
+    }
+#endif
+    return read_string_view_slow(scratch);
+  }
+  std::string_view read_number_view(std::string& scratch) {
+#if defined(__SSE2__)
+    // A number that ends within 32 bytes (all but absurd ones; a timestamp with decimals has
+    // 17 to 20 characters), inline: the first byte that is not a digit, '-', '+', '.', 'e', 'E'.
+    const char c = peek();
+    if ((c == '-' || (c >= '0' && c <= '9')) && len_ - pos_ >= 32) {
+      for (std::size_t at = pos_; at < pos_ + 32; at += 16) {
+        if (const unsigned stop = ~detail::number_chars16(buf_ + at) & 0xffffu) {
+          const std::string_view s(buf_ + pos_,
+                                   at - pos_ + static_cast<unsigned>(__builtin_ctz(stop)));
+          pos_ += s.size();
+          return s;
+        }
+      }
+    }
+#endif
+    return read_number_view_slow(scratch);
+  }
   // A number as its exact decimal text (no conversion), for callers that need exactness.
   void read_number_text(std::string& out);
   // The exact JSON text of the next value (any type), appended to out.
@@ -91,8 +154,12 @@ class JsonStream {
   // the members of events that are counted, not kept.
   void skip_rest();
 
-  std::uint64_t offset() const { return consumed_ + pos_; }
-  const std::string& path() const { return path_; }
+  std::uint64_t offset() const {
+    return consumed_ + pos_;
+  }
+  const std::string& path() const {
+    return path_;
+  }
   [[noreturn]] void fail(const std::string& what) const;
 
  private:
@@ -105,6 +172,8 @@ class JsonStream {
   [[noreturn]] void more_failed(char closer, char got) const;
   // Advance to the first '"', '\\' or control character in this chunk (or its end).
   void scan_string_run();
+  std::string_view read_string_view_slow(std::string& scratch);
+  std::string_view read_number_view_slow(std::string& scratch);
   void raw_string(std::string* out);
   void raw_value(std::string* out, int depth);
 

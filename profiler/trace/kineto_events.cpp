@@ -92,7 +92,12 @@ struct Args {
   int device = -1, stream = -1;
   std::array<int, 3> grid{0, 0, 0}, block{0, 0, 0};
   bool has_nccl = false;
+  bool nccl_written = false;  // any nccl field, so that reset() rebuilds it only then
   NcclArgs nccl;
+  NcclArgs& set_nccl() {
+    nccl_written = true;
+    return nccl;
+  }
   OpShapes shapes;
   std::optional<double> flops;
   std::vector<std::pair<std::string, double>> metrics;  // counter names hold "__"
@@ -101,7 +106,10 @@ struct Args {
     device = stream = -1;
     grid = block = {0, 0, 0};
     has_nccl = false;
-    nccl = NcclArgs{};
+    if (nccl_written) {
+      nccl = NcclArgs{};
+      nccl_written = false;
+    }
     shapes.input_dims.clear();
     shapes.input_types.clear();
     shapes.concrete_inputs.clear();
@@ -189,7 +197,22 @@ double number_of(std::string_view t) {
   std::from_chars(t.data(), t.data() + t.size(), d);
   return d;
 }
+// Plain decimal digits with an optional '-', as nearly every id, pid and size is: one loop
+// (18 digits cannot overflow). False for anything else.
+bool plain_integer(std::string_view t, std::int64_t& v) {
+  const bool neg = !t.empty() && t[0] == '-';
+  if (t.size() <= (neg ? 1u : 0u) || t.size() > 18) return false;
+  std::uint64_t u = 0;
+  for (std::size_t i = neg ? 1 : 0; i < t.size(); ++i) {
+    const unsigned d = static_cast<unsigned char>(t[i]) - unsigned{'0'};
+    if (d > 9) return false;
+    u = u * 10 + d;
+  }
+  v = neg ? -static_cast<std::int64_t>(u) : static_cast<std::int64_t>(u);
+  return true;
+}
 std::int64_t integer_of(std::string_view t) {
+  if (std::int64_t v; plain_integer(t, v)) return v;
   std::int64_t v = 0;
   const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (ec == std::errc() && end == t.data() + t.size()) return v;
@@ -201,7 +224,9 @@ std::int64_t integer_of(std::string_view t) {
   return static_cast<std::int64_t>(d);
 }
 // An id written as a string: its number ("1890023232"), else a stable hash of the text.
-std::int64_t id_of_string(const std::string& s) {
+std::int64_t id_of_string(std::string_view text) {
+  if (std::int64_t v; plain_integer(text, v)) return v;
+  const std::string s(text);
   char* end = nullptr;
   const long long v = std::strtoll(s.c_str(), &end, 10);
   if (!s.empty() && end && *end == '\0') return v;
@@ -362,10 +387,7 @@ class EventParser {
   // A number, or a string holding one ("1890023232"); other strings hash to a stable id.
   std::int64_t int_or_string() {
     const char c = js_.peek();
-    if (c == '"') {
-      js_.read_string(tmp_);
-      return id_of_string(tmp_);
-    }
+    if (c == '"') return id_of_string(js_.read_string_view(tmp_));
     if (c == '-' || (c >= '0' && c <= '9')) return integer();
     js_.skip_value();
     return -1;
@@ -448,13 +470,13 @@ class EventParser {
       }
       js_.read_string(tmp_);
       if (key_ == "collective"sv && f_.args.nccl.collective.empty())
-        f_.args.nccl.collective = tmp_;
+        f_.args.set_nccl().collective = tmp_;
       else if (key_ == "dtype"sv && f_.args.nccl.dtype.empty())
-        f_.args.nccl.dtype = tmp_;
+        f_.args.set_nccl().dtype = tmp_;
       else if (key_ == "algorithm"sv)
-        f_.args.nccl.algorithm = tmp_;
+        f_.args.set_nccl().algorithm = tmp_;
       else if (key_ == "protocol"sv)
-        f_.args.nccl.protocol = tmp_;
+        f_.args.set_nccl().protocol = tmp_;
     }
   }
 
@@ -489,20 +511,20 @@ class EventParser {
           continue;
         case ArgKey::kCollective:
           f_.args.has_nccl = true;
-          f_.args.nccl.collective = string_or_raw();
+          f_.args.set_nccl().collective = string_or_raw();
           continue;
         case ArgKey::kDtype:
-          f_.args.nccl.dtype = string_or_raw();
+          f_.args.set_nccl().dtype = string_or_raw();
           continue;
         case ArgKey::kInNelems:
           f_.args.has_nccl = true;
-          f_.args.nccl.in_nelems = int_or_string();
+          f_.args.set_nccl().in_nelems = int_or_string();
           continue;
         case ArgKey::kOutNelems:
-          f_.args.nccl.out_nelems = int_or_string();
+          f_.args.set_nccl().out_nelems = int_or_string();
           continue;
         case ArgKey::kGroupSize:
-          f_.args.nccl.group_size = static_cast<int>(int_or_string());
+          f_.args.set_nccl().group_size = static_cast<int>(int_or_string());
           continue;
         case ArgKey::kNccl:
           if (js_.peek() == '{') {
@@ -511,7 +533,7 @@ class EventParser {
           }
           break;
         case ArgKey::kGroupRanks:
-          f_.args.nccl.group_ranks = string_or_raw();
+          f_.args.set_nccl().group_ranks = string_or_raw();
           continue;
         case ArgKey::kInputDims:
           dims(f_.args.shapes.input_dims);

@@ -27,6 +27,41 @@ TEST(MicrosText, ExactNanoseconds) {
   EXPECT_THROW(micros_text_to_ns("1e300"), std::invalid_argument);
   EXPECT_THROW(micros_text_to_ns("-1e17"), std::invalid_argument);
   EXPECT_THROW(micros_text_to_ns("99999999999999999999"), std::invalid_argument);
+  // 18 digits are read; 19 are refused before they could overflow.
+  EXPECT_EQ(micros_text_to_ns("000000000000000012.5"), 12500);
+  EXPECT_THROW(micros_text_to_ns("0000000000000000012"), std::invalid_argument);
+  EXPECT_EQ(micros_text_to_ns("9223372036854774"), 9223372036854774000);
+  EXPECT_THROW(micros_text_to_ns("9223372036854775"), std::invalid_argument);
+  EXPECT_THROW(micros_text_to_ns("1."), std::invalid_argument);
+  EXPECT_THROW(micros_text_to_ns("-"), std::invalid_argument);
+  EXPECT_THROW(micros_text_to_ns("12x"), std::invalid_argument);
+}
+
+TEST(JsonStreamViews, EveryLengthAndDistanceFromTheEnd) {
+  // Strings and numbers of every length up to 40, each followed by 0 to 40 more bytes of text:
+  // the inline 16- and 32-byte paths and the general one must read the same values.
+  for (std::size_t len = 0; len <= 40; ++len) {
+    for (std::size_t tail = 0; tail <= 40; ++tail) {
+      SCOPED_TRACE("length " + std::to_string(len) + ", tail " + std::to_string(tail));
+      std::string word;
+      for (std::size_t i = 0; i < len; ++i) word += static_cast<char>('a' + i % 26);
+      std::string digits = "-";
+      for (std::size_t i = 0; i < len; ++i) digits += static_cast<char>('1' + i % 9);
+      if (len > 3) digits[len / 2] = '.';
+      const std::string pad(tail, ' ');
+      const std::string text = "[\"" + word + "\", \"a\\\"" + word + "\", " + digits + "]" + pad;
+      JsonStream js("mem", text, 0);
+      std::string scratch;
+      js.expect('[');
+      EXPECT_EQ(js.read_string_view(scratch), word);
+      js.expect(',');
+      EXPECT_EQ(js.read_string_view(scratch), "a\"" + word);  // an escape: the general path
+      js.expect(',');
+      EXPECT_EQ(js.read_number_view(scratch), digits);
+      js.expect(']');
+      EXPECT_TRUE(js.at_end());
+    }
+  }
 }
 
 const char* kNewSchema = R"J({
