@@ -99,41 +99,8 @@ class JsonStream {
   // the current chunk comes back as a view into it, valid while the parser moves on by less
   // than one chunk (a key stays valid through its ':' and its value's first bytes); otherwise it
   // is copied (unescaped) into scratch and the view is of scratch.
-  std::string_view read_string_view(std::string& scratch) {
-#if defined(__SSE2__)
-    // Keys and short names (most strings read this way): the closing quote found inline, in
-    // the 16 bytes after the opening one.
-    if (peek() == '"' && len_ - pos_ >= 17) {
-      if (const unsigned stops = detail::string_stops16(buf_ + pos_ + 1)) {
-        const auto n = static_cast<std::size_t>(__builtin_ctz(stops));
-        if (buf_[pos_ + 1 + n] == '"') {
-          const std::string_view s(buf_ + pos_ + 1, n);
-          pos_ += n + 2;
-          return s;
-        }
-      }
-    }
-#endif
-    return read_string_view_slow(scratch);
-  }
-  std::string_view read_number_view(std::string& scratch) {
-#if defined(__SSE2__)
-    // A number that ends within 32 bytes (all but absurd ones; a timestamp with decimals has
-    // 17 to 20 characters), inline: the first byte that is not a digit, '-', '+', '.', 'e', 'E'.
-    const char c = peek();
-    if ((c == '-' || (c >= '0' && c <= '9')) && len_ - pos_ >= 32) {
-      for (std::size_t at = pos_; at < pos_ + 32; at += 16) {
-        if (const unsigned stop = ~detail::number_chars16(buf_ + at) & 0xffffu) {
-          const std::string_view s(buf_ + pos_,
-                                   at - pos_ + static_cast<unsigned>(__builtin_ctz(stop)));
-          pos_ += s.size();
-          return s;
-        }
-      }
-    }
-#endif
-    return read_number_view_slow(scratch);
-  }
+  std::string_view read_string_view(std::string& scratch);
+  std::string_view read_number_view(std::string& scratch);
   // A number as its exact decimal text (no conversion), for callers that need exactness.
   void read_number_text(std::string& out);
   // The exact JSON text of the next value (any type), appended to out.
@@ -154,12 +121,10 @@ class JsonStream {
   // the members of events that are counted, not kept.
   void skip_rest();
 
-  std::uint64_t offset() const {
-    return consumed_ + pos_;
-  }
-  const std::string& path() const {
-    return path_;
-  }
+  std::uint64_t offset() const { return consumed_ + pos_; }
+  // Over text in memory: its views stay valid as long as that text does.
+  bool in_memory() const { return reader_ == nullptr; }
+  const std::string& path() const { return path_; }
   [[noreturn]] void fail(const std::string& what) const;
 
  private:
@@ -188,6 +153,43 @@ class JsonStream {
   std::string skip_scratch_;    // a skipped number that crosses a chunk boundary
   bool eof_ = false;
 };
+
+// The inline fast paths of the two views (the calls the event parser makes most).
+inline std::string_view JsonStream::read_string_view(std::string& scratch) {
+#if defined(__SSE2__)
+  // Keys and short names (most strings read this way): the closing quote found inline, in
+  // the 16 bytes after the opening one.
+  if (peek() == '"' && len_ - pos_ >= 17) {
+    if (const unsigned stops = detail::string_stops16(buf_ + pos_ + 1)) {
+      const auto n = static_cast<std::size_t>(__builtin_ctz(stops));
+      if (buf_[pos_ + 1 + n] == '"') {
+        const std::string_view s(buf_ + pos_ + 1, n);
+        pos_ += n + 2;
+        return s;
+      }
+    }
+  }
+#endif
+  return read_string_view_slow(scratch);
+}
+inline std::string_view JsonStream::read_number_view(std::string& scratch) {
+#if defined(__SSE2__)
+  // A number that ends within 32 bytes (all but absurd ones; a timestamp with decimals has
+  // 17 to 20 characters), inline: the first byte that is not a digit, '-', '+', '.', 'e', 'E'.
+  const char c = peek();
+  if ((c == '-' || (c >= '0' && c <= '9')) && len_ - pos_ >= 32) {
+    for (std::size_t at = pos_; at < pos_ + 32; at += 16) {
+      if (const unsigned stop = ~detail::number_chars16(buf_ + at) & 0xffffu) {
+        const std::string_view s(buf_ + pos_,
+                                 at - pos_ + static_cast<unsigned>(__builtin_ctz(stop)));
+        pos_ += s.size();
+        return s;
+      }
+    }
+  }
+#endif
+  return read_number_view_slow(scratch);
+}
 
 // The structural and string scans take 32-byte AVX2 blocks where the CPU has AVX2, PCLMUL and
 // POPCNT, else 16-byte SSE2 ones. use_avx2(false) forces the latter (tests cover both); returns

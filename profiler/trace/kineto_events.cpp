@@ -101,6 +101,22 @@ struct Args {
   OpShapes shapes;
   std::optional<double> flops;
   std::vector<std::pair<std::string, double>> metrics;  // counter names hold "__"
+  // Inner shape vectors of earlier events, emptied but keeping their memory: a shape read
+  // reuses one instead of allocating.
+  std::vector<std::vector<std::int64_t>> spare_dims;
+  void recycle_dims() {
+    for (auto& d : shapes.input_dims) {
+      d.clear();
+      spare_dims.push_back(std::move(d));
+    }
+    shapes.input_dims.clear();
+  }
+  std::vector<std::int64_t>& new_dims() {
+    if (spare_dims.empty()) return shapes.input_dims.emplace_back();
+    shapes.input_dims.push_back(std::move(spare_dims.back()));
+    spare_dims.pop_back();
+    return shapes.input_dims.back();
+  }
   void reset() {
     correlation = external_id = bytes = -1;
     device = stream = -1;
@@ -110,7 +126,7 @@ struct Args {
       nccl = NcclArgs{};
       nccl_written = false;
     }
-    shapes.input_dims.clear();
+    recycle_dims();
     shapes.input_types.clear();
     shapes.concrete_inputs.clear();
     metrics.clear();
@@ -236,7 +252,7 @@ std::int64_t id_of_string(std::string_view text) {
 // Overhead events in Kineto's words: goodput traces written before the tracer named every CUPTI
 // overhead kind say "CUPTI overhead <kind>" (CUpti_ActivityOverheadKind values) or used their own
 // words for the older kinds.
-std::string overhead_name(const std::string& name) {
+std::string overhead_name(std::string_view name) {
   static const std::pair<std::string_view, const char*> kOld[] = {
       {"Driver compiler", "Driver Compiler"},
       {"CUPTI buffer flush", "Buffer Flush"},
@@ -249,19 +265,20 @@ std::string overhead_name(const std::string& name) {
       {"CUPTI overhead 524288", "UVM Activity Init"}};
   for (const auto& [old, now] : kOld)
     if (name == old) return now;
-  return name;
+  return std::string(name);
 }
 
 // What one event says: the fields EventParser reads, before it counts or keeps the event.
 struct EventFields {
-  std::string ph, cat, name;
+  // Views into the event's text (kept in memory while it is parsed), or into the buffers
+  // below for a string with escapes or a value that is not a string.
+  std::string_view ph, cat, name;
+  std::string ph_buf, cat_buf, name_buf;
   std::int64_t ts = 0, dur = 0, tid = 0;
   bool has_ts = false, has_dur = false;
   Args args;
   void reset() {
-    ph.clear();
-    cat.clear();
-    name.clear();
+    ph = cat = name = {};
     ts = dur = tid = 0;
     has_ts = has_dur = false;
     args.reset();
@@ -354,7 +371,8 @@ void keep_event(RankTrace& out, EventFields& f, Cat c, Bad&& bad) {
       break;
     }
     case Cat::kOverhead: {
-      f.name = overhead_name(f.name);
+      f.name_buf = overhead_name(f.name);
+      f.name = f.name_buf;
       ProfilerOverhead o;
       base(o);
       o.tid = f.tid;
@@ -400,6 +418,13 @@ class EventParser {
       js_.read_raw(s);
     }
   }
+  // A string's text as a view (see EventFields), or any other value's raw JSON in buf.
+  std::string_view string_view_or_raw(std::string& buf) {
+    if (js_.peek() == '"') return js_.read_string_view(buf);
+    buf.clear();
+    js_.read_raw(buf);
+    return buf;
+  }
   std::string string_or_raw() {
     std::string s;
     string_or_raw(s);
@@ -419,8 +444,10 @@ class EventParser {
       ++i;
     }
   }
-  void dims(std::vector<std::vector<std::int64_t>>& out) {
-    out.clear();
+  // "Input Dims" into f_.args.shapes.input_dims.
+  void dims() {
+    Args& a = f_.args;
+    a.recycle_dims();
     if (js_.peek() != '[') {
       js_.skip_value();
       return;
@@ -428,7 +455,7 @@ class EventParser {
     js_.expect('[');
     bool first = true;
     while (js_.more(']', first)) {
-      out.emplace_back();
+      auto& d = a.new_dims();
       if (js_.peek() != '[') {  // a scalar or null where a shape should be
         js_.skip_value();
         continue;
@@ -440,7 +467,7 @@ class EventParser {
           js_.skip_value();
           continue;
         }
-        out.back().push_back(integer());
+        d.push_back(integer());
       }
     }
   }
@@ -536,7 +563,7 @@ class EventParser {
           f_.args.set_nccl().group_ranks = string_or_raw();
           continue;
         case ArgKey::kInputDims:
-          dims(f_.args.shapes.input_dims);
+          dims();
           continue;
         case ArgKey::kInputType:
           strings(f_.args.shapes.input_types);
@@ -601,7 +628,7 @@ class EventParser {
                                                                : 7)
                                           : 7;
       if (which <= 1) {
-        string_or_raw(which == 0 ? f_.ph : f_.cat);
+        (which == 0 ? f_.ph : f_.cat) = string_view_or_raw(which == 0 ? f_.ph_buf : f_.cat_buf);
         (which == 0 ? has_ph : has_cat) = true;
         // Kineto writes "ph" and "cat" first: an event that is only counted (flows, Python
         // functions, instant events: most of the bytes of many traces) skips its other members.
@@ -614,7 +641,7 @@ class EventParser {
           }
         }
       } else if (which == 2) {
-        string_or_raw(f_.name);
+        f_.name = string_view_or_raw(f_.name_buf);
       } else if (which == 3) {
         f_.ts = time_ns("ts");
         f_.has_ts = true;
@@ -634,8 +661,8 @@ class EventParser {
     if (!kept) return;
     keep_event(out_, f_, *kept, [&](const std::string& why) {
       throw InputError(js_.path() + ": byte " + std::to_string(at) + ": event #" +
-                       std::to_string(idx) + " (\"" + f_.name.substr(0, 80) + "\", cat " + f_.cat +
-                       "): " + why);
+                       std::to_string(idx) + " (\"" + std::string(f_.name.substr(0, 80)) +
+                       "\", cat " + std::string(f_.cat) + "): " + why);
     });
   }
 
@@ -649,6 +676,7 @@ class EventParser {
 }  // namespace
 
 std::size_t parse_kineto_events(JsonStream& in, RankTrace& out, std::size_t first_index) {
+  if (!in.in_memory()) throw std::logic_error("parse_kineto_events reads text in memory");
   EventParser p(in, out, first_index);
   p.parse_segment();
   return p.index() - first_index;

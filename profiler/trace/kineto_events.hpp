@@ -11,7 +11,8 @@
 namespace goodput::traceio {
 
 // Parses `in` (whole events separated by commas, as JsonStream::take_elements cuts them) into
-// `out`, and returns how many events it held. `first_index` is the number of events before them
+// `out`, and returns how many events it held. `in` reads text in memory (an event's fields are
+// views into it while the event is parsed). `first_index` is the number of events before them
 // in the file: an InputError names the event by its index in the whole array, and its byte.
 std::size_t parse_kineto_events(JsonStream& in, RankTrace& out, std::size_t first_index);
 

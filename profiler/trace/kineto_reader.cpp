@@ -28,12 +28,12 @@ namespace goodput::traceio {
 
 using namespace std::string_view_literals;
 
-NameId NameTable::intern(const std::string& s) {
+NameId NameTable::intern(std::string_view s) {
   auto it = index_.find(s);
   if (it != index_.end()) return it->second;
   const auto id = static_cast<NameId>(names_.size());
-  names_.push_back(s);
-  index_.emplace(s, id);
+  names_.emplace_back(s);
+  index_.emplace(names_.back(), id);
   return id;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -18,13 +19,18 @@ using NameId = std::uint32_t;
 // Interned event names: kernels and ops repeat thousands of times.
 class NameTable {
  public:
-  NameId intern(const std::string& s);
+  NameId intern(std::string_view s);
   const std::string& operator[](NameId id) const { return names_[id]; }
   std::size_t size() const { return names_.size(); }
 
  private:
+  // Looked up by string_view without building a string (a transparent hash and equality).
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   std::vector<std::string> names_;
-  std::unordered_map<std::string, NameId> index_;
+  std::unordered_map<std::string, NameId, Hash, std::equal_to<>> index_;
 };
 
 using ShapeId = std::uint32_t;
