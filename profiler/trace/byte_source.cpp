@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifdef GOODPUT_HAVE_ISAL
@@ -201,6 +202,17 @@ ByteSource::ByteSource(const std::string& path) : impl_(new Impl) {
   while (impl_->avail() < 2 && !impl_->in_eof)
     if (!impl_->refill()) break;
   impl_->gzip = gzip_magic(impl_->in.get(), impl_->avail());
+  struct stat st {};
+  if (::fstat(impl_->fd, &st) == 0 && st.st_size > 0) {
+    const auto disk = static_cast<std::uint64_t>(st.st_size);
+    unsigned char t[4];
+    if (!impl_->gzip) {
+      size_hint_ = disk;
+    } else if (disk >= 18 && ::pread(impl_->fd, t, 4, st.st_size - 4) == 4) {
+      const std::uint64_t isize = t[0] | t[1] << 8 | t[2] << 16 | std::uint64_t{t[3]} << 24;
+      if (isize >= disk) size_hint_ = isize;  // below the compressed size: wrapped, or not gzip's
+    }
+  }
   if (!impl_->gzip) return;
 #ifdef GOODPUT_HAVE_ISAL
   isal_inflate_init(&impl_->st);

@@ -4,6 +4,7 @@
 // files are read straight into the caller's buffer. No JSON here: JsonStream sits on top.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,10 @@ class ByteSource {
   // compressed data (error() then says why; the bytes before the damage were returned first).
   long read(char* out, std::size_t n);
   const std::string& error() const { return error_; }
+  // The uncompressed size where the file says it cheaply: a plain file's size, or the ISIZE
+  // trailer of a gzip file (its last member's size, modulo 4 GiB). Never more than the true size
+  // of a well-formed file; 0 when unknown or implausible. For sizing buffers, nothing else.
+  std::uint64_t size_hint() const { return size_hint_; }
 
   // Which inflater this build uses ("isa-l" or "zlib"), for reports.
   static const char* inflater();
@@ -29,6 +34,7 @@ class ByteSource {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string error_;
+  std::uint64_t size_hint_ = 0;
 };
 
 }  // namespace goodput::traceio

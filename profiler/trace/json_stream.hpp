@@ -44,6 +44,12 @@ inline unsigned number_chars16(const char* p) {
 
 class JsonStream {
  public:
+  // A buffer of inflated text (std::free releases it: plain or 2 MiB-aligned allocation).
+  struct ChunkFree {
+    void operator()(char* p) const noexcept;
+  };
+  using ChunkPtr = std::unique_ptr<char[], ChunkFree>;
+
   explicit JsonStream(const std::string& path);
   // Over text in memory (not copied; it must outlive the stream) that began at byte `offset` of
   // the file at `path`: errors name that file and the offset in it.
@@ -122,6 +128,9 @@ class JsonStream {
   void skip_rest();
 
   std::uint64_t offset() const { return consumed_ + pos_; }
+  // The uncompressed size of the file as its header or trailer says it (ByteSource::size_hint);
+  // 0 over text in memory.
+  std::uint64_t size_hint() const { return size_hint_; }
   // Over text in memory: its views stay valid as long as that text does.
   bool in_memory() const { return reader_ == nullptr; }
   const std::string& path() const { return path_; }
@@ -145,12 +154,13 @@ class JsonStream {
   std::string path_;
   std::unique_ptr<Reader> reader_;
 
-  const char* buf_ = nullptr;     // the chunk being parsed (cur_, or text in memory)
-  std::unique_ptr<char[]> cur_;   // owns buf_ when streaming
-  std::unique_ptr<char[]> prev_;  // the chunk before, kept for views
+  const char* buf_ = nullptr;  // the chunk being parsed (cur_, or text in memory)
+  ChunkPtr cur_;               // owns buf_ when streaming
+  ChunkPtr prev_;              // the chunk before, kept for views
   std::size_t pos_ = 0, len_ = 0;
   std::uint64_t consumed_ = 0;  // bytes before buf_
-  std::string skip_scratch_;    // a skipped number that crosses a chunk boundary
+  std::uint64_t size_hint_ = 0;
+  std::string skip_scratch_;  // a skipped number that crosses a chunk boundary
   bool eof_ = false;
 };
 

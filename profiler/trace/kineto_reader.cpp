@@ -216,8 +216,26 @@ class ParallelEvents {
       }
       events_ += s->events;
       append_part(out_, std::move(s->part));
+      if (!reserved_) reserve_once(s->text.size());
       spare_.push_back(std::move(s->text));
     }
+  }
+
+  // After the first run: room for the whole file's events at that run's density, so that the
+  // merged vectors grow once instead of doubling (a copy and fresh pages each time). At most
+  // one element per 64 bytes of the file, and only address space until the events fill it.
+  void reserve_once(std::size_t run_bytes) {
+    reserved_ = true;
+    const std::uint64_t total = js_.size_hint();
+    if (total <= run_bytes || run_bytes == 0) return;
+    const double scale = static_cast<double>(total) / static_cast<double>(run_bytes);
+    auto grow = [&](auto& v) {
+      const double want = std::ceil(static_cast<double>(v.size()) * scale * 1.02);
+      v.reserve(static_cast<std::size_t>(std::min(want, static_cast<double>(total / 64))));
+    };
+    grow(out_.gpu);
+    grow(out_.ops);
+    grow(out_.runtime);
   }
 
   void stop() {
@@ -238,7 +256,7 @@ class ParallelEvents {
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Segment>> queue_;  // in file order; [0, next_) taken by workers
   std::size_t next_ = 0;
-  bool started_ = false, stop_ = false;
+  bool started_ = false, stop_ = false, reserved_ = false;
   std::vector<std::thread> workers_;
 };
 

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "harness/core/error.hpp"
+#include "profiler/trace/byte_source.hpp"
 #include "profiler/trace/json_stream.hpp"
 #include "profiler/trace/reader.hpp"
 #include "tests/analyze/test_util.hpp"
@@ -273,6 +274,16 @@ TEST(KinetoReader, BadGzip) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("gzip"), std::string::npos) << e.what();
   }
+}
+
+TEST(ByteSourceSize, HintIsTheFileOrTheGzipTrailer) {
+  const std::string text = "[" + std::string(100000, ' ') + "]";
+  EXPECT_EQ(ByteSource(write_temp(text)).size_hint(), text.size());
+  EXPECT_EQ(ByteSource(write_temp(text, true)).size_hint(), text.size());
+  // A trailer that says less than the file holds is not believed.
+  std::string odd = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + std::string(40, 'x');
+  odd += std::string("\x01\x00\x00\x00", 4);
+  EXPECT_EQ(ByteSource(write_temp(odd, false, ".json.gz")).size_hint(), 0u);
 }
 
 TEST(KinetoReader, FolderIsOneFilePerRank) {
