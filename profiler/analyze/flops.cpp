@@ -7,6 +7,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "profiler/analyze/flat_index.hpp"
+
 namespace goodput::analyze {
 namespace {
 
@@ -188,10 +190,11 @@ std::vector<OpInstance> link_op_flops(const traceio::RankTrace& t,
     if (!stack.empty()) parent[idx] = stack.back();
     stack.push_back(idx);
   }
-  std::unordered_map<std::int64_t, std::size_t> by_external;
+  FlatIndex<std::size_t> by_external;
+  by_external.reserve(t.ops.size());
   for (std::size_t i = 0; i < t.ops.size(); ++i)
-    if (t.ops[i].external_id >= 0 && !t.ops[i].annotation)
-      by_external.emplace(t.ops[i].external_id, i);
+    if (t.ops[i].external_id >= 0 && !t.ops[i].annotation) by_external.add(t.ops[i].external_id, i);
+  by_external.build();
 
   // An op's FLOPs depend only on its name and recorded shapes, both interned: cache by the pair.
   std::unordered_map<std::uint64_t, std::optional<OpFlops>> cache;
@@ -207,9 +210,9 @@ std::vector<OpInstance> link_op_flops(const traceio::RankTrace& t,
   std::map<std::size_t, std::int64_t> longest;
   for (const auto& g : t.gpu) {
     if (g.external_id < 0) continue;
-    auto it = by_external.find(g.external_id);
-    if (it == by_external.end()) continue;
-    std::size_t i = it->second;
+    const std::size_t* op = by_external.find(g.external_id);
+    if (!op) continue;
+    std::size_t i = *op;
     // Climb past wrappers without shapes (aten::linear -> addmm is innermost; a cuBLAS call
     // under aten::matmul may sit below view ops).
     if (!flops_of(i) && may_climb(g.name))

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <set>
-#include <unordered_set>
 
 #include "harness/core/error.hpp"
 #include "profiler/analyze/classify.hpp"
+#include "profiler/analyze/flat_index.hpp"
 #include "profiler/analyze/intervals.hpp"
 
 namespace goodput::analyze {
@@ -30,18 +30,22 @@ HtaBreakdown hta_breakdown(const traceio::RankTrace& t) {
     step_names.insert(op.name);
     last_step_start = std::max(last_step_start, op.ts);
   }
-  std::unordered_set<std::int64_t> launched;
+  FlatIndex<bool> launched;
   const bool trim = step_names.size() >= 2;
   if (trim) {
+    launched.reserve(t.runtime.size());
     for (const auto& r : t.runtime)
-      if (r.ts < last_step_start && r.correlation >= 0) launched.insert(r.correlation);
+      if (r.ts < last_step_start && r.correlation >= 0) launched.add(r.correlation, true);
+    launched.build();
   }
+  // Kernel names repeat: each name's HTA type found once.
+  std::vector<std::int8_t> type_of(t.names.size(), -1);
   out.last_step_dropped = trim;
 
   std::vector<Interval> all, compute, comm;
   all.reserve(t.gpu.size());
   for (const auto& g : t.gpu) {
-    if (trim && !launched.count(g.correlation)) {
+    if (trim && !launched.find(g.correlation)) {
       ++out.gpu_events_dropped;
       continue;
     }
@@ -51,7 +55,9 @@ HtaBreakdown hta_breakdown(const traceio::RankTrace& t) {
     const std::int64_t start = ceil_div(g.ts, 1000);
     const Interval iv{start, std::max(start, floor_div(g.ts + g.dur, 1000))};
     all.push_back(iv);
-    switch (hta_type(t.names[g.name])) {
+    auto& type = type_of[g.name];
+    if (type < 0) type = static_cast<std::int8_t>(hta_type(t.names[g.name]));
+    switch (static_cast<HtaType>(type)) {
       case HtaType::kComputation:
         compute.push_back(iv);
         break;

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <unordered_map>
 
 #include "harness/core/error.hpp"
+#include "profiler/analyze/flat_index.hpp"
 #include "profiler/trace_format/ranges.hpp"
 
 namespace goodput::analyze {
@@ -83,13 +83,14 @@ std::vector<Step> find_steps(const traceio::RankTrace& t, const StepMarker& mark
 StepAnalysis analyze_steps(const traceio::RankTrace& t, const std::vector<Step>& steps,
                            const std::vector<KernelClass>& class_of, bool record_gaps) {
   StepAnalysis out;
-  std::unordered_map<std::int64_t, std::pair<std::int64_t, std::int64_t>> launch;
+  FlatIndex<std::pair<std::int64_t, std::int64_t>> launch;
   launch.reserve(t.runtime.size());
   for (const auto& r : t.runtime)
-    if (r.correlation >= 0) launch.emplace(r.correlation, std::make_pair(r.ts, r.end()));
+    if (r.correlation >= 0) launch.add(r.correlation, std::make_pair(r.ts, r.end()));
+  launch.build();
   auto launch_of = [&](const traceio::GpuEvent& g) {
-    auto it = launch.find(g.correlation);
-    return it == launch.end() ? std::make_pair(g.ts, std::int64_t{-1}) : it->second;
+    const auto* l = launch.find(g.correlation);
+    return l ? *l : std::make_pair(g.ts, std::int64_t{-1});
   };
 
   const std::size_t n = steps.size();

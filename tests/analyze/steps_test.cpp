@@ -6,6 +6,7 @@
 
 #include "harness/core/error.hpp"
 #include "profiler/analyze/analysis.hpp"
+#include "profiler/analyze/flat_index.hpp"
 #include "profiler/analyze/peaks.hpp"
 #include "profiler/trace/reader.hpp"
 #include "tests/analyze/test_util.hpp"
@@ -448,6 +449,30 @@ TEST(RealTraces, KinetoOverheadRecords) {
   for (const auto& o : t.overheads)
     buffer_requests += t.names[o.name] == "Activity Buffer Request" ? 1 : 0;
   EXPECT_EQ(buffer_requests, 1u);
+}
+
+}  // namespace
+}  // namespace goodput::analyze
+
+namespace goodput::analyze {
+namespace {
+
+TEST(FlatIndex, FirstOfEqualIdsWinsInAnyOrder) {
+  FlatIndex<int> idx;
+  for (const auto& [id, v] :
+       std::vector<std::pair<std::int64_t, int>>{{7, 1}, {3, 2}, {7, 3}, {-4, 4}, {3, 5}, {100, 6}})
+    idx.add(id, v);
+  idx.build();
+  ASSERT_NE(idx.find(7), nullptr);
+  EXPECT_EQ(*idx.find(7), 1);
+  EXPECT_EQ(*idx.find(3), 2);
+  EXPECT_EQ(*idx.find(-4), 4);
+  EXPECT_EQ(*idx.find(100), 6);
+  EXPECT_EQ(idx.find(5), nullptr);
+  EXPECT_EQ(idx.find(101), nullptr);
+  FlatIndex<int> empty;
+  empty.build();
+  EXPECT_EQ(empty.find(0), nullptr);
 }
 
 }  // namespace
