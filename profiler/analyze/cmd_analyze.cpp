@@ -1,4 +1,5 @@
 // `goodput analyze FILES...`: MFU and where the step time went, from step traces (one per rank).
+#include <chrono>
 #include <cstdio>
 #include <memory>
 
@@ -80,10 +81,19 @@ Command analyze_command(CLI::App& app) {
               if (a->flops_per_step > 0) a->opt.flops_per_step = a->flops_per_step;
               if (!a->opt.model_file.empty() && a->opt.flops_per_step)
                 throw InputError("give --model or --flops-per-step, not both");
+              using clock = std::chrono::steady_clock;
+              const auto t0 = clock::now();
               const auto traces = traceio::read_traces(a->files);
+              const auto t1 = clock::now();
               std::vector<analyze::TraceInput> in;
               for (const auto& t : traces) in.push_back({&t, t.read_seconds});
-              const auto res = analyze::analyze(in, a->opt);
+              auto res = analyze::analyze(in, a->opt);
+              const auto t2 = clock::now();
+              // In-process time, comparable with a library's (its interpreter start and
+              // imports left out); the process adds its start, the report and this file.
+              res.json["timing"] = {
+                  {"read_seconds", std::chrono::duration<double>(t1 - t0).count()},
+                  {"analysis_seconds", std::chrono::duration<double>(t2 - t1).count()}};
               std::fputs(res.report.c_str(), stdout);
               out.set("analysis", res.json);
               out.finish("complete");
