@@ -100,6 +100,10 @@ class JsonStream {
     return true;
   }
 
+  // An object's next member, after its '{' or the member before: consumes the ',' (or the
+  // closing '}', then false), the key (a view as read_string_view gives) and the ':'.
+  bool member(bool& first, std::string_view& key, std::string& scratch);
+
   void read_string(std::string& out);  // unescapes into UTF-8
   // Fast paths for values used at once: a string without escapes, or a number, lying wholly in
   // the current chunk comes back as a view into it, valid while the parser moves on by less
@@ -199,6 +203,16 @@ inline std::string_view JsonStream::read_number_view(std::string& scratch) {
   }
 #endif
   return read_number_view_slow(scratch);
+}
+
+inline bool JsonStream::member(bool& first, std::string_view& key, std::string& scratch) {
+  if (!more('}', first)) return false;
+  key = read_string_view(scratch);
+  if (pos_ < len_ && buf_[pos_] == ':')  // as writers put it, right after the key
+    ++pos_;
+  else
+    expect(':');
+  return true;
 }
 
 // The structural and string scans take 32-byte AVX2 blocks where the CPU has AVX2, PCLMUL and

@@ -510,10 +510,8 @@ class EventParser {
   void parse_args() {
     js_.expect('{');
     bool first = true;
-    while (js_.more('}', first)) {
-      // k may point into the chunk: it is only compared before the value is read.
-      const std::string_view k = js_.read_string_view(key_);
-      js_.expect(':');
+    // k may point into the chunk: it is only compared before the value is read.
+    for (std::string_view k; js_.member(first, k, key_);) {
       switch (arg_key(k)) {
         case ArgKey::kCorrelation:
           f_.args.correlation = int_or_string();
@@ -612,9 +610,7 @@ class EventParser {
     bool has_ph = false, has_cat = false;
     std::optional<Cat> kept;  // ph and cat read, and the event is one that is kept
     bool first = true;
-    while (js_.more('}', first)) {
-      const std::string_view key = js_.read_string_view(key_);
-      js_.expect(':');
+    for (std::string_view key; js_.member(first, key, key_);) {
       // Compared before the next read: the view may point into the chunk.
       const int which = key.size() == 2   ? (is(key, "ph")   ? 0
                                              : is(key, "ts") ? 3
