@@ -100,6 +100,12 @@ void ResultsWriter::add_result(nlohmann::json result) {
   write();
 }
 
+void ResultsWriter::finish_with(const std::string& key, nlohmann::json value,
+                                const std::string& status) {
+  doc_[key] = std::move(value);
+  finish(status);
+}
+
 void ResultsWriter::finish(const std::string& status, const std::string& error) {
   doc_["meta"]["status"] = status;
   doc_["meta"]["end_time"] = iso8601_now();

@@ -29,6 +29,8 @@ class ResultsWriter {
   // An empty path keeps the document in memory only.
   ResultsWriter(std::string path, const std::string& command, const std::vector<std::string>& argv);
   void set(const std::string& key, nlohmann::json value);  // devices, regime, peak_profile, ...
+  // set() and finish() with one write: a command's final section.
+  void finish_with(const std::string& key, nlohmann::json value, const std::string& status);
   void add_result(nlohmann::json result);                  // appends and writes
   // status: "complete", "interrupted", "failed"; stamps end_time and writes.
   void finish(const std::string& status, const std::string& error = "");

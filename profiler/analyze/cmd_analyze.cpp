@@ -95,8 +95,7 @@ Command analyze_command(CLI::App& app) {
                   {"read_seconds", std::chrono::duration<double>(t1 - t0).count()},
                   {"analysis_seconds", std::chrono::duration<double>(t2 - t1).count()}};
               std::fputs(res.report.c_str(), stdout);
-              out.set("analysis", res.json);
-              out.finish("complete");
+              out.finish_with("analysis", std::move(res.json), "complete");
               return 0;
             } catch (const Error& e) {
               out.finish("failed", e.what());
