@@ -407,7 +407,8 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
       work[i].class_of = classify_gpu_names(*inputs[i].trace, classifier);
   });
   // Then three independent analyses of each rank as separate items, so that one rank alone
-  // still keeps every core busy.
+  // still keeps every core busy. Taken in order, longest first (steps, op FLOPs, then the
+  // HTA breakdown): on two cores one does the steps while the other does the two others.
   constexpr std::size_t kParts = 3;
   parallel_for(inputs.size() * kParts, [&](std::size_t k) {
     const traceio::RankTrace& t = *inputs[k / kParts].trace;
@@ -415,7 +416,8 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     RankWork& w = work[k / kParts];
     switch (k % kParts) {
       case 0:
-        w.hta = hta_breakdown(t);
+        w.steps = rank_steps(t, opt.marker);
+        w.sa = analyze_steps(t, w.steps.steps, w.class_of, annotated != nullptr);
         break;
       case 1:
         w.ops = link_op_flops(t, [&](traceio::NameId n) {
@@ -423,8 +425,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
         });
         break;
       default:
-        w.steps = rank_steps(t, opt.marker);
-        w.sa = analyze_steps(t, w.steps.steps, w.class_of, annotated != nullptr);
+        w.hta = hta_breakdown(t);
     }
   });
 
