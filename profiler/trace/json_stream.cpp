@@ -84,11 +84,6 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 inline unsigned eq16(__m128i v, char c) {
   return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
 }
-// Bit i set where p[i] is not JSON whitespace.
-inline unsigned non_ws16(const char* p) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  return ~(eq16(v, ' ') | eq16(v, '\n') | eq16(v, '\r') | eq16(v, '\t')) & 0xffffu;
-}
 #endif
 
 // What the element scan of take_elements needs between calls: inside a string, after a
@@ -472,7 +467,7 @@ inline bool skip16(const char* buf, std::size_t& pos, std::size_t len, Stops sto
 
 void JsonStream::skip_ws_run() {
 #if defined(__SSE2__)
-  if (skip16(buf_, pos_, len_, non_ws16)) return;
+  if (skip16(buf_, pos_, len_, detail::non_ws16)) return;
 #endif
   while (pos_ < len_ && is_ws(buf_[pos_])) ++pos_;
 }

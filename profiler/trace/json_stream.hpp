@@ -27,6 +27,14 @@ inline unsigned string_stops16(const char* p) {
   return static_cast<unsigned>(
       _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), ctl)));
 }
+// Bit i set where p[i] (0 <= i < 16) is not JSON whitespace.
+inline unsigned non_ws16(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i ws = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
+  return ~static_cast<unsigned>(_mm_movemask_epi8(ws)) & 0xffffu;
+}
 // Bit i set where p[i] (0 <= i < 16) can be part of a number: a digit, '-', '+', '.', 'e', 'E'.
 inline unsigned number_chars16(const char* p) {
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
@@ -59,17 +67,7 @@ class JsonStream {
   JsonStream& operator=(const JsonStream&) = delete;
 
   // Next non-space byte without consuming it; '\0' at the end of the input.
-  char peek() {
-    // One space is skipped inline; a longer run (a newline and indentation) 16 bytes at a time.
-    while (pos_ < len_) {
-      const char c = buf_[pos_];
-      if (static_cast<unsigned char>(c) > ' ') return c;
-      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return c;
-      if (++pos_ < len_ && static_cast<unsigned char>(buf_[pos_]) <= ' ') skip_ws_run();
-    }
-    skip_ws();  // the chunk ended: refill
-    return pos_ < len_ ? buf_[pos_] : '\0';
-  }
+  char peek();
   // Consume c (after spaces) or throw "expected c".
   void expect(char c) {
     const char got = peek();
@@ -167,6 +165,30 @@ class JsonStream {
   std::string skip_scratch_;  // a skipped number that crosses a chunk boundary
   bool eof_ = false;
 };
+
+// Inline: the parser asks for the next byte before nearly every token. One space is skipped
+// here; a longer run (a newline and indentation) 16 bytes at a time.
+inline char JsonStream::peek() {
+  while (pos_ < len_) {
+    const char c = buf_[pos_];
+    if (static_cast<unsigned char>(c) > ' ') return c;
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return c;
+    if (++pos_ < len_ && static_cast<unsigned char>(buf_[pos_]) <= ' ') {
+#if defined(__SSE2__)
+      // A newline and its indentation: usually ends within the next 16 bytes.
+      if (len_ - pos_ >= 16) {
+        if (const unsigned m = detail::non_ws16(buf_ + pos_)) {
+          pos_ += static_cast<unsigned>(__builtin_ctz(m));
+          continue;
+        }
+      }
+#endif
+      skip_ws_run();
+    }
+  }
+  skip_ws();  // the chunk ended: refill
+  return pos_ < len_ ? buf_[pos_] : '\0';
+}
 
 // The inline fast paths of the two views (the calls the event parser makes most).
 inline std::string_view JsonStream::read_string_view(std::string& scratch) {

@@ -276,6 +276,32 @@ TEST(KinetoReader, BadGzip) {
   }
 }
 
+TEST(JsonStreamViews, WhitespaceRunsOfEveryLength) {
+  // Runs of 0 to 40 whitespace bytes (all four kinds) between tokens, then as many bytes of
+  // text after: the inline 16-byte skip and the general one agree. A control character in a
+  // run is not whitespace: an error at its byte.
+  const std::string kinds = " \n\t\r";
+  for (std::size_t n = 0; n <= 40; ++n) {
+    std::string ws;
+    for (std::size_t i = 0; i < n; ++i) ws += kinds[(i * 7 + n) % kinds.size()];
+    const std::string text = "[" + ws + "12" + ws + "," + ws + "\"x\"" + ws + "]" + ws;
+    JsonStream js("mem", text, 0);
+    std::string scratch;
+    js.expect('[');
+    EXPECT_EQ(js.read_number_view(scratch), "12") << n;
+    js.expect(',');
+    EXPECT_EQ(js.read_string_view(scratch), "x") << n;
+    js.expect(']');
+    EXPECT_TRUE(js.at_end()) << n;
+    if (n < 2) continue;
+    std::string bad = "[" + ws + "1]";
+    bad[1 + n / 2] = '\x01';
+    JsonStream jb("mem", bad, 0);
+    jb.expect('[');
+    EXPECT_THROW(jb.read_number_view(scratch), InputError) << n;
+  }
+}
+
 TEST(ByteSourceSize, HintIsTheFileOrTheGzipTrailer) {
   const std::string text = "[" + std::string(100000, ' ') + "]";
   EXPECT_EQ(ByteSource(write_temp(text)).size_hint(), text.size());
