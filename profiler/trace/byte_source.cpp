@@ -210,7 +210,9 @@ ByteSource::ByteSource(const std::string& path) : impl_(new Impl) {
       size_hint_ = disk;
     } else if (disk >= 18 && ::pread(impl_->fd, t, 4, st.st_size - 4) == 4) {
       const std::uint64_t isize = t[0] | t[1] << 8 | t[2] << 16 | std::uint64_t{t[3]} << 24;
-      if (isize >= disk) size_hint_ = isize;  // below the compressed size: wrapped, or not gzip's
+      // Believed between 1 and 64 times the compressed size (JSON traces compress 5-30 times):
+      // a file cut short ends in compressed bytes, not a trailer, and a wrapped size is smaller.
+      if (isize >= disk && isize / 64 <= disk) size_hint_ = isize;
     }
   }
   if (!impl_->gzip) return;

@@ -23,8 +23,9 @@ class ByteSource {
   long read(char* out, std::size_t n);
   const std::string& error() const { return error_; }
   // The uncompressed size where the file says it cheaply: a plain file's size, or the ISIZE
-  // trailer of a gzip file (its last member's size, modulo 4 GiB). Never more than the true size
-  // of a well-formed file; 0 when unknown or implausible. For sizing buffers, nothing else.
+  // trailer of a gzip file (its last member's size, modulo 4 GiB) when it is 1 to 64 times the
+  // file's. Never more than the true size of a well-formed file; 0 when unknown or implausible.
+  // For sizing buffers, nothing else.
   std::uint64_t size_hint() const { return size_hint_; }
 
   // Which inflater this build uses ("isa-l" or "zlib"), for reports.

@@ -12,6 +12,7 @@
 #include <exception>
 #include <filesystem>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -233,9 +234,13 @@ class ParallelEvents {
       const double want = std::ceil(static_cast<double>(v.size()) * scale * 1.02);
       v.reserve(static_cast<std::size_t>(std::min(want, static_cast<double>(total / 64))));
     };
-    grow(out_.gpu);
-    grow(out_.ops);
-    grow(out_.runtime);
+    try {
+      grow(out_.gpu);
+      grow(out_.ops);
+      grow(out_.runtime);
+    } catch (const std::bad_alloc&) {
+      // A hint too large for this machine: the vectors grow as they fill instead.
+    }
   }
 
   void stop() {

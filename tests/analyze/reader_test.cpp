@@ -302,10 +302,38 @@ TEST(JsonStreamViews, WhitespaceRunsOfEveryLength) {
   }
 }
 
+TEST(KinetoReader, GzipCutShortIsATruncationError) {
+  // Several runs of events, gzip-compressed, the file cut in the middle: the error names the
+  // damaged gzip stream, whatever its last four bytes claim as the uncompressed size.
+  std::string text = "{\"traceEvents\": [";
+  for (int i = 0; i < 40000; ++i)
+    text += std::string(i ? "," : "") + "{\"ph\": \"X\", \"cat\": \"kernel\", \"name\": \"k" +
+            std::to_string(i % 97) + "\", \"ts\": " + std::to_string(i) +
+            ", \"dur\": 1, \"args\": {\"correlation\": " + std::to_string(i) + "}}";
+  text += "]}";
+  std::ifstream in(write_temp(text, true), std::ios::binary);
+  std::string gz((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const std::string& tail : {std::string(), std::string("\xff\xff\xff\xff", 4)}) {
+    const std::string cut = gz.substr(0, gz.size() * 3 / 5) + tail;
+    try {
+      read_trace(write_temp(cut, false, ".json.gz"));
+      FAIL() << "no error";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("gzip"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(ByteSourceSize, HintIsTheFileOrTheGzipTrailer) {
-  const std::string text = "[" + std::string(100000, ' ') + "]";
+  std::string text = "[0";
+  std::mt19937 rng(3);
+  for (int i = 0; i < 20000; ++i) text += "," + std::to_string(rng() % 100000);
+  text += "]";
   EXPECT_EQ(ByteSource(write_temp(text)).size_hint(), text.size());
   EXPECT_EQ(ByteSource(write_temp(text, true)).size_hint(), text.size());
+  // Compressed more than 64 times: not believed either (a file cut short could say anything).
+  const std::string blank = "[" + std::string(1 << 20, ' ') + "]";
+  EXPECT_EQ(ByteSource(write_temp(blank, true)).size_hint(), 0u);
   // A trailer that says less than the file holds is not believed.
   std::string odd = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + std::string(40, 'x');
   odd += std::string("\x01\x00\x00\x00", 4);
