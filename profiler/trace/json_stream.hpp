@@ -181,6 +181,7 @@ inline char JsonStream::peek() {
           pos_ += static_cast<unsigned>(__builtin_ctz(m));
           continue;
         }
+        pos_ += 16;  // all whitespace: the rest of the run from here
       }
 #endif
       skip_ws_run();

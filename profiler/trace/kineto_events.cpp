@@ -410,14 +410,6 @@ class EventParser {
     js_.skip_value();
     return -1;
   }
-  void string_or_raw(std::string& s) {
-    if (js_.peek() == '"') {
-      js_.read_string(s);
-    } else {
-      s.clear();
-      js_.read_raw(s);
-    }
-  }
   // A string's text as a view (see EventFields), or any other value's raw JSON in buf.
   std::string_view string_view_or_raw(std::string& buf) {
     if (js_.peek() == '"') return js_.read_string_view(buf);
@@ -425,11 +417,7 @@ class EventParser {
     js_.read_raw(buf);
     return buf;
   }
-  std::string string_or_raw() {
-    std::string s;
-    string_or_raw(s);
-    return s;
-  }
+  std::string string_or_raw() { return std::string(string_view_or_raw(tmp_)); }
   void int3(std::array<int, 3>& v) {
     if (js_.peek() != '[') {
       js_.skip_value();
