@@ -356,9 +356,22 @@ std::vector<KernelClass> classify_gpu_names(const traceio::RankTrace& t,
   return class_of;
 }
 
+AnalysisSetup prepare_analysis(const AnalyzeOptions& opt) {
+  AnalysisSetup s;
+  if (!opt.rules_file.empty()) s.classifier.add_rules_file(opt.rules_file);
+  s.classifier.compile_all();
+  s.db = load_default_spec_db();
+  return s;
+}
+
 AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptions& opt) {
-  Classifier classifier;
-  if (!opt.rules_file.empty()) classifier.add_rules_file(opt.rules_file);
+  return analyze(inputs, opt, prepare_analysis(opt));
+}
+
+AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptions& opt,
+                       const AnalysisSetup& setup) {
+  const Classifier& classifier = setup.classifier;
+  const SpecDb& db = setup.db;
   std::optional<ModelSpec> model;
   std::optional<ModelFlops> mflops;
   if (!opt.model_file.empty()) {
@@ -369,7 +382,6 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
   const double model_step_flops =
       opt.flops_per_step ? opt.flops_per_step.value() : (mflops ? mflops->flops_per_step : 0.0);
   const std::string model_dtype = model ? canonical_dtype(model->dtype) : "bf16";
-  const SpecDb db = load_default_spec_db();
 
   json out;
   std::ostringstream txt;

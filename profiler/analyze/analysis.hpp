@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/core/gpu_spec.hpp"
+#include "profiler/analyze/classify.hpp"
 #include "profiler/analyze/model.hpp"
 #include "profiler/analyze/steps.hpp"
 #include "profiler/trace/trace.hpp"
@@ -68,6 +70,17 @@ Waterfall waterfall(const StepBreakdown& s, double flops, double peak_flops_per_
 std::vector<KernelClass> classify_gpu_names(const traceio::RankTrace& t,
                                             const Classifier& classifier);
 
+// What an analysis needs besides the traces: the kernel-class rules, every regex compiled, and the
+// GPU spec table. About a millisecond of work (std::regex compiles slowly) that does not depend
+// on the traces, so `goodput analyze` readies it on another core while they are read.
+struct AnalysisSetup {
+  Classifier classifier;
+  SpecDb db;
+};
+AnalysisSetup prepare_analysis(const AnalyzeOptions& opt);  // InputError: bad rules or spec file
+
+AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptions& opt,
+                       const AnalysisSetup& setup);
 AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptions& opt);
 
 }  // namespace goodput::analyze

@@ -1,5 +1,6 @@
 #include "profiler/trace/json_stream.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <bit>
@@ -29,6 +30,7 @@
 namespace goodput::traceio {
 namespace {
 constexpr std::size_t kChunk = 2 << 20;
+constexpr std::size_t kMinChunk = 64 << 10;
 constexpr int kChunks = 4;
 constexpr int kMaxDepth = 256;
 
@@ -276,11 +278,21 @@ void JsonStream::ChunkFree::operator()(char* p) const noexcept {
 }
 
 namespace {
+// The chunk size for a file of about `size_hint` uncompressed bytes: 2 MiB, but an eighth of a
+// file under 4 MiB (at least 64 KiB), so that its parse starts after the first eighth is read
+// and the rest is inflated beside it, not after the whole file.
+std::size_t chunk_bytes(std::uint64_t size_hint) {
+  if (size_hint == 0 || size_hint >= 2 * kChunk) return kChunk;
+  return std::clamp<std::size_t>(std::bit_ceil(static_cast<std::size_t>(size_hint / 8)), kMinChunk,
+                                 kChunk);
+}
+
 // A chunk buffer. `huge`: on a 2 MiB boundary and marked for a transparent huge page, so that
 // filling it takes one page fault instead of 512 (the chunks a large file cycles through; a
-// small file's only chunk is left to ordinary pages, of which it may touch few).
-JsonStream::ChunkPtr new_chunk(bool huge) {
-  void* p = huge ? std::aligned_alloc(kChunk, kChunk) : std::malloc(kChunk);
+// small file's chunks are left to ordinary pages, of which it may touch few).
+JsonStream::ChunkPtr new_chunk(std::size_t bytes, bool huge) {
+  huge = huge && bytes == kChunk;
+  void* p = huge ? std::aligned_alloc(kChunk, kChunk) : std::malloc(bytes);
   if (!p) throw std::bad_alloc();
 #if defined(MADV_HUGEPAGE)
   if (huge) ::madvise(p, kChunk, MADV_HUGEPAGE);  // advice only: refused where THP is off
@@ -291,15 +303,16 @@ JsonStream::ChunkPtr new_chunk(bool huge) {
 
 // Chunks inflated ahead of the parser. The consumer owns the chunk it parses (buf_); the
 // producer fills the free ones and queues them in file order. The first chunk is read on the
-// caller's thread: a file that fits in it (most single-step traces) starts no thread and
-// allocates one buffer.
+// caller's thread: a file that fits in it (text in memory, or a file under 64 KiB) starts no
+// thread and allocates one buffer.
 struct JsonStream::Reader {
   struct Chunk {
-    ChunkPtr data;  // kChunk bytes, left uninitialised (no page is touched early)
+    ChunkPtr data;  // `chunk` bytes, left uninitialised (no page is touched early)
     std::size_t n = 0;
     std::string error;  // the inflater's complaint; the consumer turns it into an InputError
   };
   std::unique_ptr<ByteSource> src;
+  std::size_t chunk = kChunk;
   std::mutex mu;
   std::condition_variable cv;
   std::deque<Chunk> ready, free;
@@ -310,8 +323,8 @@ struct JsonStream::Reader {
   bool produce(Chunk c) {
     c.n = 0;
     bool end = false;
-    while (c.n < kChunk) {
-      const long got = src->read(c.data.get() + c.n, kChunk - c.n);
+    while (c.n < chunk) {
+      const long got = src->read(c.data.get() + c.n, chunk - c.n);
       if (got <= 0) {
         if (got < 0) c.error = src->error();
         end = true;
@@ -342,7 +355,7 @@ struct JsonStream::Reader {
     Chunk c = std::move(free.front());
     free.pop_front();
     if (produce(std::move(c))) return;
-    for (int i = 1; i < kChunks; ++i) free.push_back({new_chunk(true), 0, {}});
+    for (int i = 1; i < kChunks; ++i) free.push_back({new_chunk(chunk, true), 0, {}});
     thread = std::thread([this] { run(); });
   }
 
@@ -367,8 +380,9 @@ JsonStream::JsonStream(const std::string& path, std::string_view text, std::uint
 JsonStream::JsonStream(const std::string& path) : path_(path), reader_(new Reader) {
   reader_->src = std::make_unique<ByteSource>(path);
   size_hint_ = reader_->src->size_hint();
+  reader_->chunk = chunk_bytes(size_hint_);
   // A file of several chunks cycles this one too.
-  reader_->free.push_back({new_chunk(size_hint_ >= 2 * kChunk), 0, {}});
+  reader_->free.push_back({new_chunk(reader_->chunk, size_hint_ >= 2 * kChunk), 0, {}});
 }
 
 JsonStream::~JsonStream() {

@@ -458,6 +458,8 @@ std::string read_head(const std::string& path) {
 }  // namespace
 
 RankTrace read_trace(const std::string& path) {
+  // The generic Chrome-trace reader alone needs no sniffing: it names what it finds instead.
+  if (formats().size() == 1) return formats().front().read(path);
   const std::string head = read_head(path);
   if (head.empty()) {
     // Let the Kineto reader produce the precise error (empty file, not JSON, bad gzip).

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""`goodput analyze` end to end through the binary: exit codes, error messages that name the file
+and the cause, and a results document that says how the run ended, for good and bad input.
+
+    cli_test.py GOODPUT_BINARY EXAMPLE_TRACE
+"""
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compare"))
+from checks import check, finish  # noqa: E402
+
+goodput, example = sys.argv[1], sys.argv[2]
+tmp = tempfile.mkdtemp(prefix="goodput_analyze_cli_")
+
+
+def path(name):
+    return os.path.join(tmp, name)
+
+
+def write(name, data):
+    mode = "wb" if isinstance(data, bytes) else "w"
+    with open(path(name), mode) as f:
+        f.write(data)
+    return path(name)
+
+
+def run(*args):
+    out = path("r.json")
+    if os.path.exists(out):
+        os.remove(out)
+    p = subprocess.run([goodput, "analyze", *args, "--json", out], capture_output=True, text=True)
+    doc = json.load(open(out)) if os.path.exists(out) else None
+    return p.returncode, p.stdout, p.stderr, doc
+
+
+def bad(label, args, *needles):
+    """A bad input: exit 2, one message naming every needle, a document marked failed."""
+    rc, _, err, doc = run(*args)
+    check(rc == 2, "%s: exit 2 (got %d: %s)" % (label, rc, err.strip()))
+    for n in needles:
+        check(n in err, "%s: message names %r (%s)" % (label, n, err.strip()))
+    check(doc is not None and doc["meta"]["status"] == "failed", "%s: results document says failed" % label)
+    if doc is not None:
+        check(all(n in doc["meta"].get("error", "") for n in needles), "%s: document keeps the message" % label)
+
+
+try:
+    rc, out, err, doc = run(example)
+    check(rc == 0, "example trace: exit 0 (got %d: %s)" % (rc, err.strip()))
+    check(doc is not None and doc["meta"]["status"] == "complete", "example trace: document complete")
+    if doc is not None:
+        t = doc["analysis"]["timing"]
+        check(t["read_seconds"] > 0 and t["analysis_seconds"] > 0, "timing recorded %s" % t)
+        check(len(doc["analysis"]["ranks"]) == 1, "one rank")
+
+    events = json.dumps({"traceEvents": [
+        {"ph": "X", "cat": "kernel", "name": "k", "ts": 1, "dur": 2, "pid": 0, "tid": 7,
+         "args": {"correlation": 1}}]})
+    bad("not JSON", [write("hello.json", "hello\n")], "hello.json", "byte 0", "not JSON")
+    bad("empty file", [write("empty.json", "")], "empty.json", "empty file")
+    bad("missing file", [path("nowhere.json")], "nowhere.json", "no such file")
+    bad("truncated JSON", [write("cut.json", events[: len(events) // 2])], "cut.json", "byte ",
+        "truncated")
+    whole = gzip.compress(json.dumps({"traceEvents": [
+        {"ph": "X", "cat": "kernel", "name": "gemm_%d" % i, "ts": i * 10, "dur": 5, "pid": 0,
+         "tid": 7, "args": {"correlation": i}} for i in range(20000)]}).encode())
+    bad("truncated gzip", [write("cut.json.gz", whole[: len(whole) // 2])], "cut.json.gz",
+        "bad gzip data")
+    bad("negative duration", [write("neg.json", events.replace('"dur": 2', '"dur": -2'))],
+        "neg.json", "negative")
+    bad("no GPU events", [write("cpu.json", json.dumps({"traceEvents": [
+        {"ph": "X", "cat": "cpu_op", "name": "aten::mm", "ts": 1, "dur": 2, "pid": 0, "tid": 1}]}))],
+        "cpu.json", "no GPU events")
+    bad("bad rules file", [example, "--rules", write("bad.rules", "# comment\ngemm (unclosed\n")],
+        "bad.rules:2", "bad regex")
+    bad("missing rules file", [example, "--rules", path("none.rules")], "none.rules",
+        "cannot open rules file")
+    bad("model and flops", [example, "--model", example, "--flops-per-step", "1e12"],
+        "--model or --flops-per-step")
+    bad("bad window", [example, "--window", "5:1"], "--window")
+    # A bad trace is reported before a bad rules file: the traces are read first.
+    bad("bad trace and rules", [path("hello.json"), "--rules", path("bad.rules")], "hello.json")
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+finish()
