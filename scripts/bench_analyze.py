@@ -156,8 +156,9 @@ def entry(name, tool, trace, runs):
 
 def meta(goodput, argv, start):
     try:
+        # "goodput 0.1.0 (git <sha>[, dirty])"
         version = subprocess.run([goodput, "--version"], capture_output=True, text=True,
-                                 timeout=30).stdout.strip().split()[-1]
+                                 timeout=30).stdout.split()[1]
     except (OSError, subprocess.SubprocessError, IndexError):
         version = "unknown"
     try:
