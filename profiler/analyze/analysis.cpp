@@ -7,6 +7,8 @@
 #include <map>
 #include <memory>
 #include <sstream>
+#include <string_view>
+#include <unordered_map>
 
 #include "harness/core/error.hpp"
 #include "harness/core/gpu_spec.hpp"
@@ -341,19 +343,53 @@ Waterfall waterfall(const StepBreakdown& s, double flops, double peak) {
   return w;
 }
 
+std::vector<std::vector<KernelClass>> classify_gpu_names(
+    const std::vector<const traceio::RankTrace*>& traces, const Classifier& classifier) {
+  // Only names of GPU work are classified (a trace's name table is mostly host ops), each
+  // distinct name once: ranks share most of theirs.
+  std::vector<std::vector<KernelClass>> class_of(traces.size());
+  std::vector<const std::string*> distinct;
+  std::unordered_map<std::string_view, std::size_t> index;  // name -> its place in distinct
+  struct Use {
+    std::size_t trace;
+    traceio::NameId name;
+    std::size_t distinct;
+  };
+  std::vector<Use> uses;
+  for (std::size_t r = 0; r < traces.size(); ++r) {
+    const traceio::RankTrace& t = *traces[r];
+    class_of[r].assign(t.names.size(), KernelClass::kOther);
+    std::vector<char> seen(t.names.size(), 0);
+    for (const auto& g : t.gpu) {
+      if (seen[g.name]) continue;
+      seen[g.name] = 1;
+      if (g.kind != traceio::GpuKind::kKernel) {
+        class_of[r][g.name] =
+            g.kind == traceio::GpuKind::kMemcpy ? KernelClass::kMemcpy : KernelClass::kMemset;
+        continue;
+      }
+      const std::string& n = t.names[g.name];
+      const auto [it, added] = index.try_emplace(n, distinct.size());
+      if (added) distinct.push_back(&n);
+      uses.push_back({r, g.name, it->second});
+    }
+  }
+  // The regex searches are most of a small trace's analysis: spread over the cores when there
+  // are enough of them to pay for the threads.
+  std::vector<KernelClass> cls(distinct.size());
+  auto one = [&](std::size_t i) { cls[i] = classifier.classify(*distinct[i]); };
+  if (distinct.size() >= 32) {
+    parallel_for(distinct.size(), one);
+  } else {
+    for (std::size_t i = 0; i < distinct.size(); ++i) one(i);
+  }
+  for (const auto& u : uses) class_of[u.trace][u.name] = cls[u.distinct];
+  return class_of;
+}
+
 std::vector<KernelClass> classify_gpu_names(const traceio::RankTrace& t,
                                             const Classifier& classifier) {
-  // Only names of GPU work are classified (a trace's name table is mostly host ops), each once.
-  std::vector<KernelClass> class_of(t.names.size(), KernelClass::kOther);
-  std::vector<char> seen(t.names.size(), 0);
-  for (const auto& g : t.gpu) {
-    if (seen[g.name]) continue;
-    seen[g.name] = 1;
-    class_of[g.name] = g.kind == traceio::GpuKind::kMemcpy   ? KernelClass::kMemcpy
-                       : g.kind == traceio::GpuKind::kMemset ? KernelClass::kMemset
-                                                             : classifier.classify(t.names[g.name]);
-  }
-  return class_of;
+  return std::move(classify_gpu_names(std::vector<const traceio::RankTrace*>{&t}, classifier)[0]);
 }
 
 AnalysisSetup prepare_analysis(const AnalyzeOptions& opt) {
@@ -414,10 +450,13 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     StepAnalysis sa;
   };
   std::vector<RankWork> work(inputs.size());
-  parallel_for(inputs.size(), [&](std::size_t i) {
-    if (!inputs[i].trace->gpu.empty())
-      work[i].class_of = classify_gpu_names(*inputs[i].trace, classifier);
-  });
+  {
+    std::vector<const traceio::RankTrace*> traces;
+    for (const auto& in : inputs) traces.push_back(in.trace);
+    auto class_of = classify_gpu_names(traces, classifier);
+    for (std::size_t i = 0; i < inputs.size(); ++i)
+      if (!inputs[i].trace->gpu.empty()) work[i].class_of = std::move(class_of[i]);
+  }
   // Then three independent analyses of each rank as separate items, so that one rank alone
   // still keeps every core busy. Taken in order, longest first (steps, op FLOPs, then the
   // HTA breakdown): on two cores one does the steps while the other does the two others.

@@ -69,6 +69,10 @@ Waterfall waterfall(const StepBreakdown& s, double flops, double peak_flops_per_
 // Kernel class per NameId of t.names; names no GPU work carries stay kOther.
 std::vector<KernelClass> classify_gpu_names(const traceio::RankTrace& t,
                                             const Classifier& classifier);
+// The same for every trace of a job ([trace][NameId]): a name the ranks share is classified
+// once, and the distinct names are spread over the cores.
+std::vector<std::vector<KernelClass>> classify_gpu_names(
+    const std::vector<const traceio::RankTrace*>& traces, const Classifier& classifier);
 
 // What an analysis needs besides the traces: the kernel-class rules, every regex compiled, and the
 // GPU spec table. About a millisecond of work (std::regex compiles slowly) that does not depend

@@ -31,11 +31,23 @@ class LazyRegex {
   std::shared_ptr<State> state_;
 };
 
+// A fragment whose presence in a name settles that a rule matches, so its regex need not run:
+// `text` anywhere in the name, except right after one of the characters in `not_after`.
+struct SureFragment {
+  std::string text;
+  std::string not_after;
+  bool found_in(const std::string& name) const;
+};
+
 struct Rule {
   KernelClass cls;
   std::string pattern;  // ECMAScript regex, searched anywhere in the name
   LazyRegex re;
-  std::vector<std::string> needles;  // built-in rules: a name must contain one to be tried
+  // Built-in rules: a name holding a sure fragment matches, and the regex runs only on a name
+  // holding one of the needles. A user's rule always runs its regex.
+  bool prefiltered = false;
+  std::vector<SureFragment> sure;
+  std::vector<std::string> needles;
 };
 
 // The part of a kernel name that says what it is: without "void ", the parameter list and
@@ -53,7 +65,8 @@ class Classifier {
   KernelClass classify(const std::string& kernel_name) const;
   void compile_all() const;  // every rule's regex now, not on its first use
   const std::vector<Rule>& rules() const { return rules_; }
-  // The same rules, every regex always tried (tests check the needles lose no match).
+  // The same rules, every regex always tried (tests check that the sure fragments and needles
+  // give the same classes).
   Classifier without_prefilter() const;
 
  private:

@@ -1,7 +1,11 @@
 // Kernel classes on real kernel names from ../shared/traces, user rules, NCCL name parsing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <regex>
+
 #include "harness/core/error.hpp"
+#include "profiler/analyze/analysis.hpp"
 #include "profiler/analyze/classify.hpp"
 #include "profiler/trace/reader.hpp"
 #include "tests/analyze/test_util.hpp"
@@ -50,9 +54,9 @@ TEST(Classifier, RealKernelNames) {
     EXPECT_EQ(c.classify(name), cls) << name << " -> " << to_string(c.classify(name));
 }
 
-TEST(Classifier, NeedlesLoseNoMatchOnRealNames) {
-  // The built-in rules skip their regex when a name holds none of the rule's needles; on every
-  // GPU name of every real trace that must give the same class as always running the regex.
+TEST(Classifier, PrefilterDecidesRealNamesLikeTheRegex) {
+  // The built-in rules settle most names by their sure fragments and needles; on every GPU name
+  // of every real trace that must give the same class as always running the regex.
   if (goodput::testing::traces_dir().empty()) GTEST_SKIP() << "../shared/traces not found";
   const Classifier fast;
   const Classifier slow = fast.without_prefilter();
@@ -74,6 +78,133 @@ TEST(Classifier, NeedlesLoseNoMatchOnRealNames) {
     }
   }
   EXPECT_GT(names, 200u);
+}
+
+TEST(Classifier, SureFragmentsAreMatchesOfTheirRule) {
+  // A sure fragment settles a match without the regex: the regex must match it wherever it
+  // stands (inside other text, and at the start for those with a not-after set), and a
+  // not-after character before it must leave the decision to the regex.
+  const Classifier c;
+  std::size_t fragments = 0;
+  for (const auto& r : c.rules()) {
+    for (const auto& f : r.sure) {
+      ++fragments;
+      EXPECT_TRUE(std::regex_search("x" + f.text + "x", r.re.get())) << r.pattern << ": " << f.text;
+      EXPECT_TRUE(std::regex_search(f.text + "x", r.re.get())) << r.pattern << ": " << f.text;
+      EXPECT_TRUE(f.found_in("x" + f.text)) << f.text;
+      for (const char before : f.not_after) {
+        EXPECT_FALSE(f.found_in(before + f.text)) << f.text;
+        EXPECT_TRUE(f.found_in(before + f.text + "_x" + f.text)) << f.text;  // a later one
+      }
+    }
+  }
+  EXPECT_GT(fragments, 30u);
+  EXPECT_EQ(c.classify("void fbgemm_gpu::permute_kernel<int>(int)"), KernelClass::kOther);
+  EXPECT_EQ(c.classify("fbgemm_gpu::sgemm_kernel"), KernelClass::kGemm);  // "sgemm" after it
+  EXPECT_EQ(c.classify("gemm_kernel"), KernelClass::kGemm);               // at the start
+  EXPECT_EQ(c.classify("fbgemm_gpu::FlashAttnKernel"), KernelClass::kAttention);  // regex only
+}
+
+TEST(Classifier, PrefilterDecidesEveryAlternativeLikeTheRegex) {
+  // Names built to reach each alternative of each built-in pattern, alone and after text that
+  // only half-matches another (the regex alone decides them in without_prefilter()).
+  const Classifier fast;
+  const Classifier slow = fast.without_prefilter();
+  const char* const parts[] = {"Memcpy HtoD",
+                               "Memset (Device)",
+                               "nccl_x",
+                               "ncclKernel_x",
+                               "ncclDevKernel_x",
+                               "x_multimem_all_reduce",
+                               "multimem_all_gather",
+                               "multimem_reduce_scatter",
+                               "multimem_one_shot",
+                               "multimem_other",
+                               "one_shot_all_reduce",
+                               "two_shot_all_reduce",
+                               "three_shot_all_reduce",
+                               "cross_device_reduce",
+                               "nvshmem_x",
+                               "nvshmemi_x",
+                               "nvshmemx",
+                               "all_to_all_kernel",
+                               "msccl",
+                               "flash_fwd",
+                               "flash_bwd",
+                               "flash::x",
+                               "FlashAttn",
+                               "flashattn",
+                               "Flashattn",
+                               "flash_other",
+                               "fmha",
+                               "FMHA",
+                               "my_attention_kernel",
+                               "attn_fwd",
+                               "attn_bwd",
+                               "paged_attention",
+                               "sdpa",
+                               "cudnn_mha",
+                               "MultiHeadAttention",
+                               "multiheadattention",
+                               "Multi_Head_Attention",
+                               "xformers",
+                               "gemm",
+                               "sgemm",
+                               "fbgemm",
+                               "fbgemm_sgemm",
+                               "GEMM",
+                               "Gemm",
+                               "gemv",
+                               "wgmma",
+                               "nvjet",
+                               "cublas",
+                               "cutlass_tensorop",
+                               "cutlass_simt",
+                               "tensorop",
+                               "xmma",
+                               "bmm_x",
+                               "x_bmm_x",
+                               "scudnn",
+                               "implicit_convolve",
+                               "splitKreduce",
+                               "elementwise"};
+  for (const char* a : parts) {
+    for (const std::string before : {"", "x", "fb", "lash_", "attention_"}) {
+      const std::string name = before + a;
+      EXPECT_EQ(fast.classify(name), slow.classify(name)) << name;
+    }
+  }
+}
+
+TEST(Classifier, JobClassifiesEachEventLikeOneName) {
+  // The job-wide classification (each distinct name once, spread over the cores) against the
+  // event-by-event definition, on ranks that share names and one that does not.
+  if (goodput::testing::traces_dir().empty()) GTEST_SKIP() << "../shared/traces not found";
+  std::vector<traceio::RankTrace> traces;
+  for (const char* f : {"sampled_rank-0.json.gz", "sampled_rank-1.json.gz", "nccl_data.json.gz"}) {
+    const std::string path = goodput::testing::shared_trace(f);
+    if (!path.empty()) traces.push_back(traceio::read_trace(path));
+  }
+  if (traces.size() < 3) GTEST_SKIP() << "sampled_rank-0/1 or nccl_data not found";
+  const Classifier c;
+  std::vector<const traceio::RankTrace*> job;
+  for (const auto& t : traces) job.push_back(&t);
+  const auto classes = classify_gpu_names(job, c);
+  ASSERT_EQ(classes.size(), traces.size());
+  std::size_t kernels = 0;
+  for (std::size_t r = 0; r < traces.size(); ++r) {
+    const auto& t = traces[r];
+    ASSERT_EQ(classes[r].size(), t.names.size());
+    for (const auto& g : t.gpu) {
+      const KernelClass want = g.kind == traceio::GpuKind::kMemcpy   ? KernelClass::kMemcpy
+                               : g.kind == traceio::GpuKind::kMemset ? KernelClass::kMemset
+                                                                     : c.classify(t.names[g.name]);
+      kernels += g.kind == traceio::GpuKind::kKernel;
+      ASSERT_EQ(classes[r][g.name], want) << t.path << ": " << t.names[g.name];
+    }
+    EXPECT_EQ(classify_gpu_names(t, c), classes[r]) << t.path;
+  }
+  EXPECT_GT(kernels, 4000u);
 }
 
 TEST(Classifier, BaseName) {
