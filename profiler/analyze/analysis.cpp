@@ -374,8 +374,7 @@ std::vector<std::vector<KernelClass>> classify_gpu_names(
       uses.push_back({r, g.name, it->second});
     }
   }
-  // The regex searches are most of a small trace's analysis: spread over the cores when there
-  // are enough of them to pay for the threads.
+  // Spread over the cores when there are enough names to pay for the threads.
   std::vector<KernelClass> cls(distinct.size());
   auto one = [&](std::size_t i) { cls[i] = classifier.classify(*distinct[i]); };
   if (distinct.size() >= 32) {
@@ -395,7 +394,6 @@ std::vector<KernelClass> classify_gpu_names(const traceio::RankTrace& t,
 AnalysisSetup prepare_analysis(const AnalyzeOptions& opt) {
   AnalysisSetup s;
   if (!opt.rules_file.empty()) s.classifier.add_rules_file(opt.rules_file);
-  s.classifier.compile_all();
   s.db = load_default_spec_db();
   return s;
 }

@@ -74,9 +74,10 @@ std::vector<KernelClass> classify_gpu_names(const traceio::RankTrace& t,
 std::vector<std::vector<KernelClass>> classify_gpu_names(
     const std::vector<const traceio::RankTrace*>& traces, const Classifier& classifier);
 
-// What an analysis needs besides the traces: the kernel-class rules, every regex compiled, and the
-// GPU spec table. About a millisecond of work (std::regex compiles slowly) that does not depend
-// on the traces, so `goodput analyze` readies it on another core while they are read.
+// What an analysis needs besides the traces: the kernel-class rules (a user's checked when read;
+// a built-in regex is compiled on its first use, which most traces never make) and the GPU spec
+// table. Independent of the traces, so `goodput analyze` readies it on another core while they
+// are read.
 struct AnalysisSetup {
   Classifier classifier;
   SpecDb db;

@@ -224,10 +224,6 @@ std::string kernel_base_name(const std::string& name) {
   return s;
 }
 
-void Classifier::compile_all() const {
-  for (const auto& r : rules_) r.re.get();
-}
-
 KernelClass Classifier::classify(const std::string& name) const {
   const std::string base = kernel_base_name(name);
   const PairSet pairs(base);

@@ -63,7 +63,6 @@ class Classifier {
   void add_rules_file(const std::string& path);
   void add_rule(KernelClass cls, const std::string& pattern, bool first = true);
   KernelClass classify(const std::string& kernel_name) const;
-  void compile_all() const;  // every rule's regex now, not on its first use
   const std::vector<Rule>& rules() const { return rules_; }
   // The same rules, every regex always tried (tests check that the sure fragments and needles
   // give the same classes).
