@@ -399,16 +399,21 @@ void JsonStream::fail(const std::string& what) const {
   throw InputError(path_ + ": byte " + std::to_string(offset()) + ": " + what);
 }
 
+std::string JsonStream::found(char got) const {
+  if (got != '\0') return std::string("found '") + got + "'";
+  return pos_ < len_ ? "found a NUL byte" : "found the end of the file (truncated?)";
+}
+
 void JsonStream::expect_failed(char want, char got) const {
-  if (got == '\0')
+  if (got == '\0' && pos_ >= len_)
     fail(std::string("unexpected end of file (truncated?), expected '") + want + "'");
-  fail(std::string("expected '") + want + "', found '" + got + "'");
+  fail(std::string("expected '") + want + "', " + found(got));
 }
 
 void JsonStream::more_failed(char closer, char got) const {
-  if (got == '\0')
+  if (got == '\0' && pos_ >= len_)
     fail(std::string("unexpected end of file (truncated?), expected ',' or '") + closer + "'");
-  fail(std::string("expected ',' or '") + closer + "', found '" + got + "'");
+  fail(std::string("expected ',' or '") + closer + "', " + found(got));
 }
 
 bool JsonStream::fill() {
@@ -619,8 +624,8 @@ void JsonStream::read_number_text(std::string& out) {
   out.clear();
   const char c = peek();
   if (c != '-' && (c < '0' || c > '9')) {
-    if (c == '\0') fail("unexpected end of file (truncated?), expected a number");
-    fail(std::string("expected a number, found '") + c + "'");
+    if (c == '\0' && pos_ >= len_) fail("unexpected end of file (truncated?), expected a number");
+    fail("expected a number, " + found(c));
   }
   for (;;) {
     if (pos_ == len_ && !fill()) return;
@@ -700,7 +705,8 @@ void JsonStream::raw_value(std::string* out, int depth) {
       return;
     }
     case '\0':
-      fail("unexpected end of file (truncated?), expected a value");
+      if (pos_ >= len_) fail("unexpected end of file (truncated?), expected a value");
+      fail("expected a value, found a NUL byte");
     default: {
       if (c == '-' || (c >= '0' && c <= '9')) {
         if (!out) {  // skipped: the view needs no copy when the number ends in this chunk

@@ -66,7 +66,8 @@ class JsonStream {
   JsonStream(const JsonStream&) = delete;
   JsonStream& operator=(const JsonStream&) = delete;
 
-  // Next non-space byte without consuming it; '\0' at the end of the input.
+  // Next non-space byte without consuming it; '\0' at the end of the input (and for a NUL byte
+  // in it: at_end() tells the two apart).
   char peek();
   // Consume c (after spaces) or throw "expected c".
   void expect(char c) {
@@ -80,7 +81,10 @@ class JsonStream {
     ++pos_;
     return true;
   }
-  bool at_end() { return peek() == '\0'; }
+  bool at_end() {
+    peek();
+    return pos_ >= len_;  // not a NUL byte, which peek() also returns as '\0'
+  }
 
   // Object/array helpers: after '{' or '[', call more(closer) before each member; it consumes
   // the separating comma or the closer and says whether another member follows.
@@ -137,6 +141,9 @@ class JsonStream {
   bool in_memory() const { return reader_ == nullptr; }
   const std::string& path() const { return path_; }
   [[noreturn]] void fail(const std::string& what) const;
+  // What stands at the parse position, as an error message says it: "found 'x'", "found a NUL
+  // byte" or "found the end of the file (truncated?)". Right after peek(), which returned got.
+  std::string found(char got) const;
 
  private:
   struct Reader;  // the background inflate thread and its buffers

@@ -412,10 +412,11 @@ RankTrace read_kineto(const std::string& path) {
       }
     }
     if (!saw_events) js.fail("no \"traceEvents\" array: not a Chrome-trace file");
-  } else if (top == '\0') {
+  } else if (top == '\0' && js.at_end()) {
     js.fail("empty file");
   } else {
-    js.fail(std::string("not JSON: starts with '") + top + "'");
+    js.fail(top == '\0' ? std::string("not JSON: starts with a NUL byte")
+                        : std::string("not JSON: starts with '") + top + "'");
   }
   if (!js.at_end()) js.fail("trailing data after the JSON document");
   out.bytes = js.offset();

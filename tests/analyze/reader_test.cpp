@@ -264,6 +264,37 @@ TEST(KinetoReader, MalformedInputs) {
   EXPECT_EQ(t.gpu[0].external_id, INT64_MIN);
 }
 
+// A NUL byte reads as '\0', the parser's end-of-input value: it must be an error naming its
+// byte, never the end of the events (the events after it were once dropped without a word).
+TEST(KinetoReader, NulByteIsAnErrorNotTheEnd) {
+  std::string text = "{\"traceEvents\": [\n";
+  const int n = 20000;  // about 2 MB: cut into runs parsed in parallel
+  std::size_t nul_at = 0;
+  for (int i = 0; i < n; ++i) {
+    if (i) text += ",\n";
+    text += R"J({"ph": "X", "cat": "kernel", "name": "k", "ts": )J" + std::to_string(i) +
+            R"J(, "dur": 1, "args": {"correlation": )J" + std::to_string(i) + "}}";
+    if (i == n / 2) {
+      nul_at = text.size() + 1;
+      text += " ";
+      text += '\0';
+    }
+  }
+  text += "]}";
+  for (bool gz : {false, true}) {
+    const std::string e = error_of(text, gz);
+    EXPECT_NE(e.find("byte " + std::to_string(nul_at) + ": expected ',' or ']', found a NUL byte"),
+              std::string::npos)
+        << e;
+  }
+  EXPECT_NE(error_of(std::string("\0{}", 3)).find("starts with a NUL byte"), std::string::npos);
+  EXPECT_NE(error_of(std::string("{\"traceEvents\": []}\0", 21)).find("trailing data"),
+            std::string::npos);
+  EXPECT_NE(error_of(std::string(R"J({"traceEvents": [{"ph":"X","ts":)J") + '\0' + "1}]}")
+                .find("expected a number, found a NUL byte"),
+            std::string::npos);
+}
+
 TEST(KinetoReader, BadGzip) {
   // A gzip header followed by garbage.
   std::string bad = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbage-not-deflate-data";
