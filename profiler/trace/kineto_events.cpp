@@ -207,19 +207,44 @@ ArgKey arg_key(std::string_view k) {
   return ArgKey::kNone;
 }
 
+// Whether t is a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?. The tokenizer takes
+// any run of number characters ("1e", "8+51"); a field that is read must hold a real number.
+bool json_number(std::string_view t) {
+  std::size_t i = 0;
+  auto digits = [&] {
+    const std::size_t from = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > from;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0')
+    ++i;
+  else if (!digits())
+    return false;
+  if (i < t.size() && t[i] == '.' && (++i, !digits())) return false;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == t.size();
+}
+
 // Number text as the tokenizer reads it (the characters of kNumberChar).
 double number_of(std::string_view t) {
   double d = 0;
   std::from_chars(t.data(), t.data() + t.size(), d);
   return d;
 }
-// Plain decimal digits with an optional '-', as nearly every id, pid and size is: one loop
-// (18 digits cannot overflow). False for anything else.
+// Plain decimal digits with an optional '-' and no leading zero, as nearly every id, pid and
+// size is: one loop (18 digits cannot overflow). False for anything else.
 bool plain_integer(std::string_view t, std::int64_t& v) {
   const bool neg = !t.empty() && t[0] == '-';
-  if (t.size() <= (neg ? 1u : 0u) || t.size() > 18) return false;
+  const std::size_t first = neg ? 1 : 0;
+  if (t.size() <= first || t.size() > 18) return false;
+  if (t[first] == '0' && t.size() > first + 1) return false;  // "025": not JSON
   std::uint64_t u = 0;
-  for (std::size_t i = neg ? 1 : 0; i < t.size(); ++i) {
+  for (std::size_t i = first; i < t.size(); ++i) {
     const unsigned d = static_cast<unsigned char>(t[i]) - unsigned{'0'};
     if (d > 9) return false;
     u = u * 10 + d;
@@ -400,8 +425,17 @@ class EventParser {
   std::size_t index() const { return index_; }
 
  private:
-  double number() { return number_of(js_.read_number_view(tmp_)); }
-  std::int64_t integer() { return integer_of(js_.read_number_view(tmp_)); }
+  double number() { return number_of(checked(js_.read_number_view(tmp_))); }
+  std::int64_t integer() {
+    const std::string_view t = js_.read_number_view(tmp_);
+    if (std::int64_t v; plain_integer(t, v)) return v;  // nearly every id, pid and size
+    return integer_of(checked(t));
+  }
+  std::string_view checked(std::string_view number) {
+    if (!json_number(number))
+      js_.fail("event #" + std::to_string(index_) + ": bad number " + std::string(number));
+    return number;
+  }
   // A number, or a string holding one ("1890023232"); other strings hash to a stable id.
   std::int64_t int_or_string() {
     const char c = js_.peek();

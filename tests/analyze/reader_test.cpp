@@ -252,6 +252,24 @@ TEST(KinetoReader, MalformedInputs) {
   EXPECT_NE(error_of(R"J({"traceEvents": [{"ph":"X","cat":"kernel","ts":"x"}]})J")
                 .find("expected a number"),
             std::string::npos);
+  // A field that is read must hold a JSON number, not any run of number characters.
+  for (const char* v : {"8+51", "1e", "-", "1.", "1.5e+", "01.5.2", "2-", "025", "-01"}) {
+    const std::string tid = error_of(
+        std::string(
+            R"J({"traceEvents": [{"ph":"X","cat":"kernel","name":"k","ts":1,"dur":1,"tid":)J") +
+        v + "}]}");
+    EXPECT_NE(tid.find(std::string("event #0: bad number ") + v), std::string::npos) << tid;
+    const std::string grid = error_of(
+        std::string(
+            R"J({"traceEvents": [{"ph":"X","cat":"kernel","name":"k","ts":1,"dur":1,"args":{"grid":[1,)J") +
+        v + "]}}]}");
+    EXPECT_NE(grid.find("bad number"), std::string::npos) << grid;
+    const std::string flops = error_of(
+        std::string(
+            R"J({"traceEvents": [{"ph":"X","cat":"cpu_op","name":"aten::mm","ts":1,"dur":1,"args":{"flops":)J") +
+        v + "}}]}");
+    EXPECT_NE(flops.find("bad number"), std::string::npos) << flops;
+  }
   const std::string huge =
       error_of(R"J({"traceEvents": [{"ph":"X","cat":"kernel","name":"k","ts":1e300,"dur":1}]})J");
   EXPECT_NE(huge.find("bad \"ts\" 1e300"), std::string::npos) << huge;
