@@ -770,6 +770,49 @@ JsonStream::Take JsonStream::take_elements(std::string& out, std::uint64_t& offs
   }
 }
 
+JsonStream::Take JsonStream::guess_elements(std::string& out, std::uint64_t& offset,
+                                            std::size_t target) {
+  out.clear();
+  if (peek() == ']') return Take::kNone;
+  out.reserve(target + (64 << 10));
+  offset = this->offset();
+  while (out.size() < target) {  // the bulk: copied, not scanned
+    if (pos_ == len_ && !fill()) return Take::kUnsure;
+    const std::size_t n = std::min(len_ - pos_, target - out.size());
+    out.append(buf_ + pos_, n);
+    pos_ += n;
+  }
+  // Then to the next "}, {": '}' seen (1), then its ',' (2), each after optional whitespace.
+  int state = 0;
+  std::size_t comma = 0;
+  for (;;) {
+    if (pos_ == len_ && !fill()) return Take::kUnsure;
+    if (state == 0) {
+      const void* close = std::memchr(buf_ + pos_, '}', len_ - pos_);
+      const std::size_t n =
+          close ? static_cast<std::size_t>(static_cast<const char*>(close) - (buf_ + pos_)) + 1
+                : len_ - pos_;
+      out.append(buf_ + pos_, n);
+      pos_ += n;
+      if (close) state = 1;
+      continue;
+    }
+    const char c = buf_[pos_];
+    if (state == 2 && c == '{') {
+      out.resize(comma);  // the run ends before the ','; the next starts at this '{'
+      return Take::kMore;
+    }
+    if (c == ',' && state == 1) {
+      state = 2;
+      comma = out.size();
+    } else if (!is_ws(c)) {
+      state = c == '}' ? 1 : 0;
+    }
+    out.push_back(c);
+    ++pos_;
+  }
+}
+
 void JsonStream::read_raw(std::string& out) {
   raw_value(&out, 0);
 }

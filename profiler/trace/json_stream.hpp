@@ -125,8 +125,21 @@ class JsonStream {
   // follows are left unread. `offset` gets the file offset of out[0]. The split is found by a
   // structural scan (strings and nesting tracked), so any valid JSON splits between elements;
   // invalid JSON still fails in the element parser, at its offset.
-  enum class Take { kNone, kMore, kLast };  // nothing (']' next); a ',' followed; it did not
+  enum class Take {
+    kNone,
+    kMore,
+    kLast,
+    kUnsure
+  };  // nothing (']' next); a ',' followed; it
+      // did not; see guess_elements
   Take take_elements(std::string& out, std::uint64_t& offset, std::size_t target);
+  // take_elements without the structural scan: copies `target` bytes, then on to the next
+  // '}' ws ',' ws '{' (where one event ends and the next begins, in any Kineto trace), and stops
+  // before that ','; the '{' is left unread. A guess, as that text may lie inside a string or a
+  // nested value: the caller proves each cut by parsing the run before it from a proven start
+  // (a run that parses whole ends exactly at a ',' between elements), and reads again with
+  // take_elements when a run fails. kUnsure, with nothing taken back, when the input ends first.
+  Take guess_elements(std::string& out, std::uint64_t& offset, std::size_t target);
 
   // Inside an object or array whose opening bracket was consumed: skips to just past its
   // closing bracket with the structural scan (strings, escapes, nesting), not a full parse: for

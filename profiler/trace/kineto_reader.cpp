@@ -3,6 +3,7 @@
 // of whole events that a thread per core parses (kineto_events.cpp reads the events of both
 // schemas) and merged back in file order. Also the format registry and multi-file reading.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -101,18 +102,42 @@ void append_part(RankTrace& out, RankTrace&& part) {
   out.skipped_events += part.skipped_events;
 }
 
+std::atomic<bool> guessed_cuts_on{true};
+
+// A guessed cut of the events array failed to prove itself (a run did not parse, or the input
+// ended first): the file is read again with the structural scan.
+struct GuessMissed {};
+
 // The "traceEvents" array, parsed in parallel: this thread cuts it into runs of whole events
-// (JsonStream::take_elements, a structural scan far cheaper than parsing) while a small pool
-// parses the runs, each into its own RankTrace, merged back in file order as they finish. Memory
-// stays bounded: at most kInFlight runs of text wait. An array that fits in one run is parsed
-// here, with no thread started. Errors come out as a serial parse would give them: the first in
-// the file, with the event's index in the whole array.
+// while a small pool parses the runs, each into its own RankTrace, merged back in file order as
+// they finish. Memory stays bounded: at most kInFlight runs of text wait. An array that fits in
+// one run is parsed here, with no thread started. Errors come out as a serial parse would give
+// them: the first in the file, with the event's index in the whole array.
+//
+// The cuts: with `guess`, all but those of the last two runs' worth of the file are guessed
+// (JsonStream::guess_elements: a copy, no scan), the rest found by the structural scan
+// (take_elements). Runs are merged in file order, and the first run starts at the array's
+// start: a run that parses whole from a proven start ends exactly between two elements, which
+// proves the next run's start. So a read whose runs all parse is exactly the serial parse; any
+// failure throws GuessMissed, and the caller reads the file again without guessing (which also
+// gives a real error its exact message).
 class ParallelEvents {
  public:
-  ParallelEvents(JsonStream& js, RankTrace& out) : js_(js), out_(out) {}
+  ParallelEvents(JsonStream& js, RankTrace& out, bool guess) : js_(js), out_(out), guess_(guess) {}
   ~ParallelEvents() { stop(); }
 
   void parse() {
+    try {
+      parse_runs();
+    } catch (...) {
+      if (!guessed_) throw;
+      stop();
+      throw GuessMissed{};
+    }
+  }
+
+ private:
+  void parse_runs() {
     js_.expect('[');
     bool after_comma = false;
     for (;;) {
@@ -121,7 +146,14 @@ class ParallelEvents {
         seg->text = std::move(spare_.back());
         spare_.pop_back();
       }
-      const auto took = js_.take_elements(seg->text, seg->offset, kSegmentBytes);
+      // Guessed while the file (by its size hint) holds more than two runs after this one,
+      // so the array's end and what follows it are found by the scan.
+      const std::uint64_t hint = js_.size_hint();
+      const bool guess = guess_ && js_.offset() + 3 * kSegmentBytes < hint;
+      const auto took = guess ? js_.guess_elements(seg->text, seg->offset, kSegmentBytes)
+                              : js_.take_elements(seg->text, seg->offset, kSegmentBytes);
+      if (took == JsonStream::Take::kUnsure) throw GuessMissed{};
+      guessed_ = guessed_ || guess;
       if (took == JsonStream::Take::kNone) {
         if (after_comma) js_.fail("expected an event object after ',', found ']'");
         break;
@@ -141,7 +173,6 @@ class ParallelEvents {
     js_.more(']', first);  // the ']', or the error naming what stands there instead
   }
 
- private:
   static constexpr std::size_t kSegmentBytes = 512 << 10;
   static constexpr std::size_t kInFlight = 8;
 
@@ -255,6 +286,8 @@ class ParallelEvents {
 
   JsonStream& js_;
   RankTrace& out_;
+  const bool guess_;                // cuts may be guessed
+  bool guessed_ = false;            // one was
   std::size_t events_ = 0;          // events merged so far
   std::vector<std::string> spare_;  // text buffers of merged runs, for the next runs
   std::mutex mu_;
@@ -371,16 +404,14 @@ nlohmann::json small_json(JsonStream& js, const char* field) {
   }
 }
 
-}  // namespace
-
-RankTrace read_kineto(const std::string& path) {
+RankTrace read_kineto_once(const std::string& path, bool guess_cuts) {
   RankTrace out;
   out.path = path;
   out.format = "kineto";
   JsonStream js(path);
   const char top = js.peek();
   if (top == '[') {
-    ParallelEvents(js, out).parse();  // bare Chrome-trace array form
+    ParallelEvents(js, out, guess_cuts).parse();  // bare Chrome-trace array form
   } else if (top == '{') {
     js.expect('{');
     bool first = true;
@@ -390,7 +421,7 @@ RankTrace read_kineto(const std::string& path) {
       js.read_string(key);
       js.expect(':');
       if (key == "traceEvents"sv) {
-        ParallelEvents(js, out).parse();
+        ParallelEvents(js, out, guess_cuts).parse();
         saw_events = true;
       } else if (key == "deviceProperties"sv) {
         parse_devices(small_json(js, "deviceProperties"), out);
@@ -421,6 +452,20 @@ RankTrace read_kineto(const std::string& path) {
   if (!js.at_end()) js.fail("trailing data after the JSON document");
   out.bytes = js.offset();
   return out;
+}
+
+}  // namespace
+
+RankTrace read_kineto(const std::string& path) {
+  try {
+    return read_kineto_once(path, guessed_cuts_on.load(std::memory_order_relaxed));
+  } catch (const GuessMissed&) {
+    return read_kineto_once(path, false);
+  }
+}
+
+bool use_guessed_cuts(bool on) {
+  return guessed_cuts_on.exchange(on);
 }
 
 std::vector<TraceFormat>& formats() {

@@ -24,6 +24,10 @@ void register_format(TraceFormat f);
 
 // Kineto / PyTorch-profiler Chrome-trace JSON (.json or .json.gz), both schemas seen in the wild.
 RankTrace read_kineto(const std::string& path);
+// Whether read_kineto may guess where to cut the events array for its parallel parse (on by
+// default; every guess is proven, and a file whose guess fails is read again with the
+// structural scan). Off only for tests comparing the two; returns the previous setting.
+bool use_guessed_cuts(bool on);
 
 // One file: sniff and dispatch. InputError when no reader recognises it.
 RankTrace read_trace(const std::string& path);

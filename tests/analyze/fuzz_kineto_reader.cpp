@@ -10,7 +10,12 @@
 #include "profiler/trace/reader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string path = "/tmp/goodput_fuzz_trace_" + std::to_string(::getpid()) + ".json";
+  // One file per fuzzing process, removed when it exits.
+  static const struct Path {
+    std::string path = "/tmp/goodput_fuzz_trace_" + std::to_string(::getpid()) + ".json";
+    ~Path() { std::remove(path.c_str()); }
+  } file;
+  const std::string& path = file.path;
   FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) return 0;
   std::fwrite(data, 1, size, f);

@@ -463,6 +463,97 @@ TEST(KinetoReader, ParallelRunsKeepSerialErrorsAndOrder) {
   EXPECT_EQ(t.names[t.gpu[0].name], "k{[,\\");
 }
 
+// Every field of two reads of one file, event by event (names and shapes by value).
+void expect_same_trace(const RankTrace& a, const RankTrace& b) {
+  ASSERT_EQ(a.gpu.size(), b.gpu.size());
+  ASSERT_EQ(a.ops.size(), b.ops.size());
+  ASSERT_EQ(a.runtime.size(), b.runtime.size());
+  ASSERT_EQ(a.gpu_annotations.size(), b.gpu_annotations.size());
+  ASSERT_EQ(a.counter_ranges.size(), b.counter_ranges.size());
+  ASSERT_EQ(a.nccl_args.size(), b.nccl_args.size());
+  EXPECT_EQ(a.flow_events, b.flow_events);
+  EXPECT_EQ(a.skipped_events, b.skipped_events);
+  EXPECT_EQ(a.bytes, b.bytes);
+  EXPECT_EQ(a.base_time_ns, b.base_time_ns);
+  EXPECT_EQ(a.devices.size(), b.devices.size());
+  EXPECT_EQ(a.names.size(), b.names.size());
+  EXPECT_EQ(a.shapes.size(), b.shapes.size());
+  for (std::size_t i = 0; i < a.gpu.size(); ++i) {
+    const auto &x = a.gpu[i], &y = b.gpu[i];
+    ASSERT_EQ(a.names[x.name], b.names[y.name]) << i;
+    ASSERT_TRUE(x.ts == y.ts && x.dur == y.dur && x.correlation == y.correlation &&
+                x.external_id == y.external_id && x.stream == y.stream && x.grid == y.grid &&
+                x.nccl == y.nccl && x.bytes == y.bytes && x.kind == y.kind)
+        << i;
+  }
+  for (std::size_t i = 0; i < a.ops.size(); ++i) {
+    const auto &x = a.ops[i], &y = b.ops[i];
+    ASSERT_EQ(a.names[x.name], b.names[y.name]) << i;
+    ASSERT_TRUE(x.ts == y.ts && x.dur == y.dur && x.tid == y.tid &&
+                x.external_id == y.external_id && x.flops == y.flops)
+        << i;
+    ASSERT_EQ(a.shapes_of(x), b.shapes_of(y)) << i;
+  }
+  for (std::size_t i = 0; i < a.runtime.size(); ++i) {
+    const auto &x = a.runtime[i], &y = b.runtime[i];
+    ASSERT_EQ(a.names[x.name], b.names[y.name]) << i;
+    ASSERT_TRUE(x.ts == y.ts && x.dur == y.dur && x.correlation == y.correlation) << i;
+  }
+}
+
+struct GuessedCutsOn {
+  ~GuessedCutsOn() { use_guessed_cuts(true); }
+};
+
+// The parallel parse guesses most of its cuts by text ("}, {") and proves each one by the run
+// before it parsing whole; a failed run makes it read the file again with the structural scan.
+// Either way the result must be the scanned read's, field by field: here on a file built so
+// that most guesses land inside a string or a nested array of objects, plain and gzip.
+TEST(KinetoReader, GuessedCutsReadAsTheScan) {
+  std::string text = "{\"traceEvents\": [\n";
+  const int n = 30000;
+  for (int i = 0; i < n; ++i) {
+    const std::string pad(static_cast<std::size_t>(i % 61), ' ');
+    text += std::string(i ? "},\n  {" : "{") +
+            "\"ph\": \"X\", \"cat\": \"kernel\", \"name\": \"k}, {" + std::to_string(i % 13) +
+            "\", \"ts\": " + std::to_string(i) +
+            ", \"dur\": 1, \"args\": {\"x\": [{\"a\": 1}, {\"b\": \"}, {\"}," + pad +
+            "{}], \"correlation\": " + std::to_string(i) + "}}, {\"ph\": \"X\", " +
+            "\"cat\": \"cpu_op\", \"name\": \"aten::mm\", \"ts\": " + std::to_string(i) +
+            ", \"dur\": 2, \"args\": {\"Input Dims\": [[" + std::to_string(i % 7) +
+            ", 4], [4, 2]], \"s\": \"}, {\\\"\"}";
+  }
+  text += "}]}";
+  ASSERT_GT(text.size(), 8u << 20);
+  GuessedCutsOn restore;
+  for (bool gz : {false, true}) {
+    const std::string path = write_temp(text, gz);
+    use_guessed_cuts(false);
+    const auto scanned = read_trace(path);
+    use_guessed_cuts(true);
+    const auto guessed = read_trace(path);
+    ASSERT_EQ(scanned.gpu.size(), static_cast<std::size_t>(n)) << gz;
+    ASSERT_EQ(scanned.ops.size(), static_cast<std::size_t>(n)) << gz;
+    expect_same_trace(scanned, guessed);
+  }
+}
+
+// And on the real traces, whose guesses all hold.
+TEST(KinetoReader, GuessedCutsReadRealTracesAsTheScan) {
+  GuessedCutsOn restore;
+  for (const char* name : {"nccl_data.json.gz", "worker0.pt.trace.json.gz",
+                           "rank-0.Apr_03_18_51_38.1102.pt.trace.json.gz", "eager_trace.json.gz",
+                           "sampled_rank-0.json.gz"}) {
+    GOODPUT_REQUIRE_TRACE(path, name);
+    SCOPED_TRACE(name);
+    use_guessed_cuts(false);
+    const auto scanned = read_trace(path);
+    use_guessed_cuts(true);
+    const auto guessed = read_trace(path);
+    expect_same_trace(scanned, guessed);
+  }
+}
+
 TEST(KinetoReader, CountedEventsSkipTheirMembersExactly) {
   // Flows and events of kinds not kept are counted once "ph" and "cat" are read, and the rest of
   // each is skipped by the structural scan: brackets, commas, quotes and escapes inside its

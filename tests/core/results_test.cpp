@@ -12,9 +12,16 @@ namespace fs = std::filesystem;
 
 namespace {
 fs::path temp_file(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("goodput_test_" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  return dir / name;
+  // This process's folder, removed when it exits.
+  static const struct Dir {
+    fs::path path = fs::temp_directory_path() / ("goodput_test_" + std::to_string(getpid()));
+    ~Dir() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  } dir;
+  fs::create_directories(dir.path);
+  return dir.path / name;
 }
 }  // namespace
 
