@@ -10,22 +10,15 @@
 #include <fstream>
 
 #include "profiler/ledger/ledger.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace goodput;
 namespace fs = std::filesystem;
 
 namespace {
+constexpr char kLedgerTestDir[] = "goodput_ledger_test_";
 fs::path temp_path(const std::string& name) {
-  // This process's folder, removed when it exits.
-  static const struct Dir {
-    fs::path path = fs::temp_directory_path() / ("goodput_ledger_test_" + std::to_string(getpid()));
-    ~Dir() {
-      std::error_code ec;
-      fs::remove_all(path, ec);
-    }
-  } dir;
-  fs::create_directories(dir.path);
-  return dir.path / name;
+  return goodput::testing::process_temp_dir<kLedgerTestDir>() / name;
 }
 }  // namespace
 
