@@ -39,21 +39,43 @@ NameId NameTable::intern(std::string_view s) {
   return id;
 }
 
-ShapeId ShapeTable::intern(const OpShapes& s) {
-  if (s.input_dims.empty() && s.input_types.empty() && s.concrete_inputs.empty()) return 0;
+namespace {
+std::size_t shape_hash(const OpShapes& s) {
   std::size_t h = 0;
   auto mix = [&](std::size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
   for (const auto& d : s.input_dims) {
     mix(d.size());
     for (auto x : d) mix(static_cast<std::size_t>(x));
   }
-  for (const auto& t : s.input_types) mix(std::hash<std::string>{}(t));
-  for (const auto& c : s.concrete_inputs) mix(std::hash<std::string>{}(c));
+  for (const auto& t : s.input_types) mix(text_hash(t));
+  for (const auto& c : s.concrete_inputs) mix(text_hash(c));
+  return h;
+}
+bool no_shapes(const OpShapes& s) {
+  return s.input_dims.empty() && s.input_types.empty() && s.concrete_inputs.empty();
+}
+}  // namespace
+
+ShapeId ShapeTable::intern(const OpShapes& s) {
+  if (no_shapes(s)) return 0;
+  const std::size_t h = shape_hash(s);
   auto [lo, hi] = index_.equal_range(h);
   for (auto it = lo; it != hi; ++it)
     if (shapes_[it->second] == s) return it->second;
   const auto id = static_cast<ShapeId>(shapes_.size());
   shapes_.push_back(s);
+  index_.emplace(h, id);
+  return id;
+}
+
+ShapeId ShapeTable::intern(OpShapes&& s) {
+  if (no_shapes(s)) return 0;
+  const std::size_t h = shape_hash(s);
+  auto [lo, hi] = index_.equal_range(h);
+  for (auto it = lo; it != hi; ++it)
+    if (shapes_[it->second] == s) return it->second;
+  const auto id = static_cast<ShapeId>(shapes_.size());
+  shapes_.push_back(std::move(s));
   index_.emplace(h, id);
   return id;
 }
@@ -69,7 +91,7 @@ void append_part(RankTrace& out, RankTrace&& part) {
     names[i] = out.names.intern(part.names[static_cast<NameId>(i)]);
   std::vector<ShapeId> shapes(part.shapes.size(), 0);
   for (std::size_t i = 1; i < shapes.size(); ++i)
-    shapes[i] = out.shapes.intern(part.shapes[static_cast<ShapeId>(i)]);
+    shapes[i] = out.shapes.intern(part.shapes.take(static_cast<ShapeId>(i)));
   const auto nccl_base = static_cast<std::int32_t>(out.nccl_args.size());
   for (auto& n : part.nccl_args) out.nccl_args.push_back(std::move(n));
   for (auto& g : part.gpu) {

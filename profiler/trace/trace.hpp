@@ -4,6 +4,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,35 @@ namespace goodput::traceio {
 
 using NameId = std::uint32_t;
 
+// A hash of text for the intern tables, eight bytes per step (a kernel name runs to hundreds of
+// bytes, and each kept event looks its name up): a multiply and a shift per word, then
+// MurmurHash3's final mix. Not for anything adversarial; equal text always hashes equal.
+inline std::uint64_t text_hash(std::string_view s) {
+  constexpr std::uint64_t kMul = 0x9e3779b97f4a7c15ULL;
+  std::uint64_t h = s.size() * kMul;
+  const char* p = s.data();
+  std::size_t n = s.size();
+  auto step = [&](std::uint64_t w) {
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+  };
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    step(w);
+  }
+  if (n > 0) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    step(w);
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  return h ^ (h >> 33);
+}
+
 // Interned event names: kernels and ops repeat thousands of times.
 class NameTable {
  public:
@@ -27,7 +57,7 @@ class NameTable {
   // Looked up by string_view without building a string (a transparent hash and equality).
   struct Hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    std::size_t operator()(std::string_view s) const { return text_hash(s); }
   };
   std::vector<std::string> names_;
   std::unordered_map<std::string, NameId, Hash, std::equal_to<>> index_;
@@ -48,7 +78,10 @@ class ShapeTable {
  public:
   ShapeTable() { shapes_.emplace_back(); }  // id 0: nothing recorded
   ShapeId intern(const OpShapes& s);
+  ShapeId intern(OpShapes&& s);  // moved in when new
   const OpShapes& operator[](ShapeId id) const { return shapes_[id]; }
+  // Moves a record out, leaving it empty: for merging a table that is then dropped.
+  OpShapes take(ShapeId id) { return std::move(shapes_[id]); }
   std::size_t size() const { return shapes_.size(); }
 
  private:

@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <random>
+#include <set>
 
 #include "harness/core/error.hpp"
 #include "profiler/trace/byte_source.hpp"
@@ -499,6 +500,29 @@ void expect_same_trace(const RankTrace& a, const RankTrace& b) {
     ASSERT_EQ(a.names[x.name], b.names[y.name]) << i;
     ASSERT_TRUE(x.ts == y.ts && x.dur == y.dur && x.correlation == y.correlation) << i;
   }
+}
+
+// The intern tables' text hash: every tail length and every byte counts, and the real names of
+// a trace (hundreds of long kernel names sharing prefixes) do not collide.
+TEST(TextHash, EveryByteAndLengthCounts) {
+  std::set<std::uint64_t> seen;
+  std::string s;
+  for (int n = 0; n < 40; ++n) {
+    EXPECT_TRUE(seen.insert(text_hash(s)).second) << n;
+    s.push_back('\0');  // zero bytes differ from absent ones
+  }
+  const std::string base = "void at::native::vectorized_elementwise_kernel<4, float>";
+  for (std::size_t i = 0; i < base.size(); ++i) {
+    std::string t = base;
+    t[i] = static_cast<char>(t[i] ^ 1);
+    EXPECT_NE(text_hash(t), text_hash(base)) << i;
+  }
+  EXPECT_EQ(text_hash(base), text_hash(std::string(base)));
+  GOODPUT_REQUIRE_TRACE(path, "sampled_rank-0.json.gz");
+  const auto t = read_trace(path);
+  std::set<std::uint64_t> names;
+  for (NameId i = 0; i < t.names.size(); ++i) names.insert(text_hash(t.names[i]));
+  EXPECT_EQ(names.size(), t.names.size());
 }
 
 struct GuessedCutsOn {
