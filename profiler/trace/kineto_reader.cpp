@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -56,28 +57,32 @@ bool no_shapes(const OpShapes& s) {
 }
 }  // namespace
 
-ShapeId ShapeTable::intern(const OpShapes& s) {
+std::optional<ShapeId> ShapeTable::find(const OpShapes& s, std::size_t& hash) const {
   if (no_shapes(s)) return 0;
-  const std::size_t h = shape_hash(s);
-  auto [lo, hi] = index_.equal_range(h);
+  hash = shape_hash(s);
+  auto [lo, hi] = index_.equal_range(hash);
   for (auto it = lo; it != hi; ++it)
     if (shapes_[it->second] == s) return it->second;
+  return std::nullopt;
+}
+
+ShapeId ShapeTable::add(OpShapes&& s, std::size_t hash) {
   const auto id = static_cast<ShapeId>(shapes_.size());
-  shapes_.push_back(s);
-  index_.emplace(h, id);
+  shapes_.push_back(std::move(s));
+  index_.emplace(hash, id);
   return id;
 }
 
+ShapeId ShapeTable::intern(const OpShapes& s) {
+  std::size_t h = 0;
+  if (const auto id = find(s, h)) return *id;
+  return add(OpShapes(s), h);
+}
+
 ShapeId ShapeTable::intern(OpShapes&& s) {
-  if (no_shapes(s)) return 0;
-  const std::size_t h = shape_hash(s);
-  auto [lo, hi] = index_.equal_range(h);
-  for (auto it = lo; it != hi; ++it)
-    if (shapes_[it->second] == s) return it->second;
-  const auto id = static_cast<ShapeId>(shapes_.size());
-  shapes_.push_back(std::move(s));
-  index_.emplace(h, id);
-  return id;
+  std::size_t h = 0;
+  if (const auto id = find(s, h)) return *id;
+  return add(std::move(s), h);
 }
 
 namespace {

@@ -85,6 +85,10 @@ class ShapeTable {
   std::size_t size() const { return shapes_.size(); }
 
  private:
+  // The id of s (0 when it records nothing), or nullopt and its hash.
+  std::optional<ShapeId> find(const OpShapes& s, std::size_t& hash) const;
+  ShapeId add(OpShapes&& s, std::size_t hash);
+
   std::vector<OpShapes> shapes_;
   std::unordered_multimap<std::size_t, ShapeId> index_;  // hash -> ids
 };
