@@ -169,9 +169,12 @@ class ParallelEvents {
     bool after_comma = false;
     for (;;) {
       auto seg = std::make_unique<Segment>();
-      if (!spare_.empty()) {  // a merged run's buffer: no fresh allocation and page faults
-        seg->text = std::move(spare_.back());
-        spare_.pop_back();
+      {
+        std::lock_guard lock(mu_);
+        if (!spare_.empty()) {  // a merged run's buffer: no fresh allocation and page faults
+          seg->text = std::move(spare_.back());
+          spare_.pop_back();
+        }
       }
       // Guessed while the file (by its size hint) holds more than two runs after this one,
       // so the array's end and what follows it are found by the scan.
@@ -192,9 +195,9 @@ class ParallelEvents {
       push(std::move(seg));
       if (took == JsonStream::Take::kLast) break;
       after_comma = true;
-      merge_finished(kInFlight - 1);
+      if (!wait_for_room()) break;  // a failed run at the front: reported below
     }
-    merge_finished(0);
+    finish();
     stop();
     bool first = false;
     js_.more(']', first);  // the ']', or the error naming what stands there instead
@@ -249,35 +252,66 @@ class ParallelEvents {
       lock.lock();
       s.done = true;
       cv_.notify_all();
+      // The thread that finishes a run merges what is ready at the front, at once: left to the
+      // cutting thread, the merges waited for it to be scheduled again, after all the parsing.
+      lock.unlock();
+      merge_ready();
+      lock.lock();
     }
   }
 
-  // Merges the finished runs at the front, in order, waiting for them while more than `keep`
-  // runs are queued.
-  void merge_finished(std::size_t keep) {
+  bool front_failed() const {
+    return !queue_.empty() && queue_.front()->done && queue_.front()->error;
+  }
+
+  // Merges the finished runs at the front into out_, in file order, one thread at a time; stops
+  // at a run not finished yet, or failed (finish() reports that one).
+  void merge_ready() {
+    std::lock_guard merging(merge_mu_);
     for (;;) {
       std::unique_ptr<Segment> s;
       {
-        std::unique_lock lock(mu_);
-        if (queue_.size() > keep) cv_.wait(lock, [&] { return queue_.front()->done; });
-        if (queue_.empty() || !queue_.front()->done) return;
+        std::lock_guard lock(mu_);
+        if (queue_.empty() || !queue_.front()->done || queue_.front()->error) return;
         s = std::move(queue_.front());
         queue_.pop_front();
         --next_;
-        cv_.notify_all();
-      }
-      if (s->error) {
-        // Parse it again here, numbered from the events before it, for the exact message.
-        stop();
-        s->part = RankTrace{};
-        serial(*s);
-        std::rethrow_exception(s->error);  // not reached unless the two parses disagree
+        merging_ = true;
       }
       events_ += s->events;
       append_part(out_, std::move(s->part));
       if (!reserved_) reserve_once(s->text.size());
-      spare_.push_back(std::move(s->text));
+      {
+        std::lock_guard lock(mu_);
+        spare_.push_back(std::move(s->text));
+        merging_ = false;
+      }
+      cv_.notify_all();
     }
+  }
+
+  // Bounds memory: waits while kInFlight runs are queued. False when the front run failed.
+  bool wait_for_room() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return queue_.size() < kInFlight || front_failed(); });
+    return !front_failed();
+  }
+
+  // Waits until every run is merged. A failed run is parsed again here, numbered from the events
+  // before it, for the exact message a serial parse gives.
+  void finish() {
+    merge_ready();
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return !merging_ && (queue_.empty() || front_failed()); });
+      if (queue_.empty()) return;
+    }
+    stop();  // the failed run stays at the front until then: no thread merges a run after it
+    const std::unique_ptr<Segment> failed = std::move(queue_.front());
+    queue_.pop_front();
+    failed->part = RankTrace{};
+    serial(*failed);
+    std::rethrow_exception(failed->error);  // not reached unless the two parses disagree
   }
 
   // After the first run: room for the whole file's events at that run's density, so that the
@@ -317,11 +351,12 @@ class ParallelEvents {
   bool guessed_ = false;            // one was
   std::size_t events_ = 0;          // events merged so far
   std::vector<std::string> spare_;  // text buffers of merged runs, for the next runs
-  std::mutex mu_;
+  std::mutex mu_;                   // the queue, spare_ and the flags
+  std::mutex merge_mu_;             // held while merging: out_, events_ and reserved_
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Segment>> queue_;  // in file order; [0, next_) taken by workers
   std::size_t next_ = 0;
-  bool started_ = false, stop_ = false, reserved_ = false;
+  bool started_ = false, stop_ = false, reserved_ = false, merging_ = false;
   std::vector<std::thread> workers_;
 };
 
