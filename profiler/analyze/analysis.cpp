@@ -89,7 +89,8 @@ json waterfall_json(const Waterfall& w, const std::string& basis, const std::str
 struct NcclCall {
   std::string collective, dtype, algorithm, protocol;
   int group = 0;
-  double bytes = 0, dur_s = 0;
+  double bytes = 0;
+  std::int64_t ts = 0, dur = 0;  // ns
 };
 
 // The step table's rows (step_rows_shown), elided runs marked, the rows' tags at their ends.
@@ -848,7 +849,8 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
         call.algorithm = nn.algorithm;
         call.protocol = nn.protocol;
         call.dtype = nn.dtype;
-        call.dur_s = sec(g.dur);
+        call.ts = g.ts;
+        call.dur = g.dur;
         if (const traceio::NcclArgs* na = t.nccl_of(g)) {
           if (!na->collective.empty())
             call.collective = trace::canonical_collective(na->collective);
@@ -864,6 +866,11 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
         nccl.push_back(call);
       }
     }
+    // In time order, whatever the order of the events in the file: a collective's first call
+    // names its algorithm and protocol.
+    std::stable_sort(nccl.begin(), nccl.end(), [](const NcclCall& a, const NcclCall& b) {
+      return a.ts != b.ts ? a.ts < b.ts : a.dur < b.dur;
+    });
     json jcls = json::object();
     std::int64_t busy_sum = 0;
     for (const auto& [k, v] : per_kernel) busy_sum += v.first;
@@ -871,8 +878,11 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     r["kernel_classes"] = jcls;
     std::vector<std::pair<traceio::NameId, std::pair<std::int64_t, std::size_t>>> top(
         per_kernel.begin(), per_kernel.end());
-    std::sort(top.begin(), top.end(),
-              [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+    // Ties broken by name: the order of the events in the file does not change the report.
+    std::sort(top.begin(), top.end(), [&](const auto& a, const auto& b) {
+      if (a.second.first != b.second.first) return a.second.first > b.second.first;
+      return t.names[a.first] < t.names[b.first];
+    });
     json jtop = json::array();
     txt << "  top kernels (all GPU work in the trace):\n";
     for (std::size_t i = 0; i < top.size() && i < opt.top_kernels; ++i) {
@@ -896,13 +906,14 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     std::map<std::string, std::vector<const NcclCall*>> by_coll;
     for (const auto& c : nccl) by_coll[c.collective + "|" + c.dtype].push_back(&c);
     for (const auto& [key, calls] : by_coll) {
-      double t_sum = 0, bytes_sum = 0, busbw_max = 0;
+      std::int64_t t_sum = 0;  // ns: exact in any order
+      double bytes_sum = 0, busbw_max = 0;
       std::vector<double> busbw;
       for (const auto* c : calls) {
-        t_sum += c->dur_s;
+        t_sum += c->dur;
         bytes_sum += c->bytes;
-        if (c->bytes > 0 && c->dur_s > 0 && c->group > 0) {
-          const double bb = c->bytes / c->dur_s * busbw_factor(c->collective, c->group) / 1e9;
+        if (c->bytes > 0 && c->dur > 0 && c->group > 0) {
+          const double bb = c->bytes / sec(c->dur) * busbw_factor(c->collective, c->group) / 1e9;
           busbw.push_back(bb);
           busbw_max = std::max(busbw_max, bb);
         }
@@ -912,7 +923,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
                 {"algorithm", calls.front()->algorithm},
                 {"protocol", calls.front()->protocol},
                 {"calls", calls.size()},
-                {"time_ms", t_sum * 1e3},
+                {"time_ms", ms(t_sum)},
                 {"bytes", bytes_sum},
                 {"group_size", calls.front()->group}};
       if (!busbw.empty()) {

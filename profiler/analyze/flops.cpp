@@ -284,8 +284,10 @@ std::vector<ShapeRow> shape_table(const traceio::RankTrace& t, const std::vector
     r.tflops_total = flops_sum[key] / (r.kernel_us_sum * 1e-6) / 1e12;
     out.push_back(r);
   }
-  std::sort(out.begin(), out.end(),
-            [](const ShapeRow& a, const ShapeRow& b) { return a.kernel_us_sum > b.kernel_us_sum; });
+  // Ties keep the key order (op, kind, shape, dtype), whatever the order of the events.
+  std::stable_sort(out.begin(), out.end(), [](const ShapeRow& a, const ShapeRow& b) {
+    return a.kernel_us_sum > b.kernel_us_sum;
+  });
   return out;
 }
 

@@ -2,7 +2,13 @@
 // hand below), and on the real traces: step times, NCCL busbw, stragglers, read speed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <ctime>
+#include <fstream>
+#include <iterator>
+#include <random>
+
+#include <zlib.h>
 
 #include "harness/core/error.hpp"
 #include "profiler/analyze/analysis.hpp"
@@ -456,6 +462,50 @@ TEST(RealTraces, KinetoOverheadRecords) {
 
 namespace goodput::analyze {
 namespace {
+
+// The order of the events in a file is not part of the result: the same events reversed and
+// shuffled give the same report, field by field (Kineto writes them in no guaranteed order).
+TEST(RealTraces, EventOrderDoesNotChangeTheReport) {
+  for (const char* name : {"dc3b0e7228dd_851.1752215573993169006.pt.trace.json",
+                           "sampled_rank-0.json.gz", "nccl_data.json.gz"}) {
+    GOODPUT_REQUIRE_TRACE(path, name);
+    SCOPED_TRACE(name);
+    const auto original = traceio::read_trace(path);
+    nlohmann::json doc;
+    {
+      // The same text, events reordered: written back by nlohmann, which keeps numbers exact.
+      traceio::RankTrace probe;
+      std::string text;
+      if (std::string(name).ends_with(".gz")) {
+        gzFile f = gzopen(path.c_str(), "rb");
+        ASSERT_NE(f, nullptr);
+        char buf[1 << 16];
+        for (int n; (n = gzread(f, buf, sizeof buf)) > 0;)
+          text.append(buf, static_cast<std::size_t>(n));
+        gzclose(f);
+      } else {
+        std::ifstream in(path, std::ios::binary);
+        text.assign(std::istreambuf_iterator<char>(in), {});
+      }
+      doc = nlohmann::json::parse(text);
+    }
+    auto report = [](const traceio::RankTrace& t) {
+      AnalyzeOptions opt;
+      auto j = analyze({{&t, 0.0}}, opt).json;
+      for (auto& r : j["ranks"]) r.erase("path");
+      j.erase("inputs");
+      return j;
+    };
+    const auto expected = report(original);
+    auto& events = doc["traceEvents"];
+    std::reverse(events.begin(), events.end());
+    const auto reversed = traceio::read_trace(goodput::testing::write_temp(doc.dump()));
+    EXPECT_EQ(report(reversed), expected);
+    std::shuffle(events.begin(), events.end(), std::mt19937(7));
+    const auto shuffled = traceio::read_trace(goodput::testing::write_temp(doc.dump()));
+    EXPECT_EQ(report(shuffled), expected);
+  }
+}
 
 TEST(FlatIndex, FirstOfEqualIdsWinsInAnyOrder) {
   FlatIndex<int> idx;
