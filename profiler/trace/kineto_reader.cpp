@@ -176,10 +176,11 @@ class ParallelEvents {
           spare_.pop_back();
         }
       }
-      // Guessed while the file (by its size hint) holds more than two runs after this one,
-      // so the array's end and what follows it are found by the scan.
+      // Guessed while the file (by its size hint) holds more than this run and kGuessTail, so
+      // that the array's end and what follows it (Kineto's trailing metadata, a few KiB) are
+      // found by the scan. Trailing members larger than that only cost a second read.
       const std::uint64_t hint = js_.size_hint();
-      const bool guess = guess_ && js_.offset() + 3 * kSegmentBytes < hint;
+      const bool guess = guess_ && js_.offset() + kSegmentBytes + kGuessTail < hint;
       const auto took = guess ? js_.guess_elements(seg->text, seg->offset, kSegmentBytes)
                               : js_.take_elements(seg->text, seg->offset, kSegmentBytes);
       if (took == JsonStream::Take::kUnsure) throw GuessMissed{};
@@ -204,6 +205,7 @@ class ParallelEvents {
   }
 
   static constexpr std::size_t kSegmentBytes = 512 << 10;
+  static constexpr std::size_t kGuessTail = 256 << 10;
   static constexpr std::size_t kInFlight = 8;
 
   struct Segment {
