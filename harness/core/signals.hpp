@@ -5,5 +5,5 @@
 namespace goodput {
 void install_interrupt_handler();
 bool interrupted();
-void raise_if_interrupted();  // throws Interrupted when the flag is set
+void raise_if_interrupted();  // throws Error(kExitInterrupted) when the flag is set
 }  // namespace goodput

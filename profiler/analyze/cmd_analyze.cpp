@@ -103,7 +103,7 @@ Command analyze_command(CLI::App& app) {
               out.finish_with("analysis", std::move(res.json), "complete");
               return 0;
             } catch (const Error& e) {
-              out.finish("failed", e.what());
+              out.finish(e.exit_code() == kExitInterrupted ? "interrupted" : "failed", e.what());
               throw;
             }
           }};

@@ -22,6 +22,7 @@
 
 #include "harness/core/error.hpp"
 #include "harness/core/parallel.hpp"
+#include "harness/core/signals.hpp"
 #include "profiler/trace/byte_source.hpp"
 #include "profiler/trace/json_stream.hpp"
 #include "profiler/trace/kineto_events.hpp"
@@ -156,7 +157,7 @@ class ParallelEvents {
   void parse() {
     try {
       parse_runs();
-    } catch (...) {
+    } catch (const InputError&) {  // not an interruption, which ends the read
       if (!guessed_) throw;
       stop();
       throw GuessMissed{};
@@ -168,6 +169,7 @@ class ParallelEvents {
     js_.expect('[');
     bool after_comma = false;
     for (;;) {
+      raise_if_interrupted();  // Ctrl-C stops a long read between runs
       auto seg = std::make_unique<Segment>();
       {
         std::lock_guard lock(mu_);
@@ -609,6 +611,7 @@ std::vector<RankTrace> read_traces(const std::vector<std::string>& paths,
   // One file per rank: read them in parallel (each also inflates on its own thread).
   std::vector<RankTrace> out(files.size());
   parallel_for(files.size(), [&](std::size_t i) {  // the first failing file, in the order given
+    raise_if_interrupted();
     const auto t0 = std::chrono::steady_clock::now();
     out[i] = read_trace(files[i]);
     out[i].read_seconds =

@@ -1,11 +1,14 @@
 // Streaming Kineto reader: both schemas, exact times, and clear errors on bad input.
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <set>
 
 #include "harness/core/error.hpp"
+#include "harness/core/signals.hpp"
 #include "profiler/trace/byte_source.hpp"
 #include "profiler/trace/json_stream.hpp"
 #include "profiler/trace/reader.hpp"
@@ -312,6 +315,35 @@ TEST(KinetoReader, NulByteIsAnErrorNotTheEnd) {
   EXPECT_NE(error_of(std::string(R"J({"traceEvents": [{"ph":"X","ts":)J") + '\0' + "1}]}")
                 .find("expected a number, found a NUL byte"),
             std::string::npos);
+}
+
+// Ctrl-C stops a read between runs with the interrupted exit code (130), never a silent partial
+// trace. In a child process: the flag, once raised, stays raised.
+TEST(KinetoReaderDeathTest, InterruptStopsTheRead) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  std::string text = "{\"traceEvents\": [";
+  for (int i = 0; i < 30000; ++i)
+    text += std::string(i ? ",\n" : "") +
+            R"J({"ph": "X", "cat": "kernel", "name": "k", "ts": 1, "dur": 1, "args": {}})J";
+  text += "]}";
+  const std::string path = write_temp(text);
+  EXPECT_EXIT(
+      {
+        install_interrupt_handler();
+        std::raise(SIGINT);
+        auto stopped = [](auto&& read) {
+          try {
+            read();
+          } catch (const Error& e) {
+            return e.exit_code() == kExitInterrupted;
+          }
+          return false;
+        };
+        const bool file = stopped([&] { read_trace(path); });            // between runs of one file
+        const bool files = stopped([&] { read_traces({path, path}); });  // before each file
+        std::exit(file && files ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "interrupted");
 }
 
 TEST(KinetoReader, BadGzip) {
