@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <future>
 #include <memory>
+#include <new>
 
 #include "harness/cli/commands.hpp"
 #include "harness/core/error.hpp"
@@ -104,6 +105,9 @@ Command analyze_command(CLI::App& app) {
               return 0;
             } catch (const Error& e) {
               out.finish(e.exit_code() == kExitInterrupted ? "interrupted" : "failed", e.what());
+              throw;
+            } catch (const std::bad_alloc&) {
+              out.finish("failed", "out of host memory");
               throw;
             }
           }};

@@ -142,9 +142,9 @@ struct GuessMissed {};
 // one run is parsed here, with no thread started. Errors come out as a serial parse would give
 // them: the first in the file, with the event's index in the whole array.
 //
-// The cuts: with `guess`, all but those of the last two runs' worth of the file are guessed
-// (JsonStream::guess_elements: a copy, no scan), the rest found by the structural scan
-// (take_elements). Runs are merged in file order, and the first run starts at the array's
+// The cuts: with `guess`, all but the last run's and those in the file's last kGuessTail bytes
+// are guessed (JsonStream::guess_elements: a copy, no scan), the rest found by the structural
+// scan (take_elements). Runs are merged in file order, and the first run starts at the array's
 // start: a run that parses whole from a proven start ends exactly between two elements, which
 // proves the next run's start. So a read whose runs all parse is exactly the serial parse; any
 // failure throws GuessMissed, and the caller reads the file again without guessing (which also
@@ -259,8 +259,15 @@ class ParallelEvents {
       // The thread that finishes a run merges what is ready at the front, at once: left to the
       // cutting thread, the merges waited for it to be scheduled again, after all the parsing.
       lock.unlock();
-      merge_ready();
+      try {
+        merge_ready();
+      } catch (...) {  // out of memory: reported by the cutting thread, not a terminate here
+        std::lock_guard failed(mu_);
+        if (!merge_error_) merge_error_ = std::current_exception();
+        merging_ = false;
+      }
       lock.lock();
+      cv_.notify_all();
     }
   }
 
@@ -297,8 +304,8 @@ class ParallelEvents {
   // Bounds memory: waits while kInFlight runs are queued. False when the front run failed.
   bool wait_for_room() {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return queue_.size() < kInFlight || front_failed(); });
-    return !front_failed();
+    cv_.wait(lock, [&] { return queue_.size() < kInFlight || front_failed() || merge_error_; });
+    return !front_failed() && !merge_error_;
   }
 
   // Waits until every run is merged. A failed run is parsed again here, numbered from the events
@@ -307,7 +314,13 @@ class ParallelEvents {
     merge_ready();
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return !merging_ && (queue_.empty() || front_failed()); });
+      cv_.wait(lock,
+               [&] { return merge_error_ || (!merging_ && (queue_.empty() || front_failed())); });
+      if (merge_error_) {
+        lock.unlock();
+        stop();
+        std::rethrow_exception(merge_error_);
+      }
       if (queue_.empty()) return;
     }
     stop();  // the failed run stays at the front until then: no thread merges a run after it
@@ -361,6 +374,7 @@ class ParallelEvents {
   std::deque<std::unique_ptr<Segment>> queue_;  // in file order; [0, next_) taken by workers
   std::size_t next_ = 0;
   bool started_ = false, stop_ = false, reserved_ = false, merging_ = false;
+  std::exception_ptr merge_error_;  // a merge on a worker that threw (out of memory)
   std::vector<std::thread> workers_;
 };
 
