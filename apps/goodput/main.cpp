@@ -4,6 +4,7 @@
 #include <iterator>
 #include <new>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -65,6 +66,10 @@ int main(int argc, char** argv) {
       return e.exit_code();
     } catch (const std::bad_alloc&) {
       std::fprintf(stderr, "goodput %s: out of host memory\n", c.app->get_name().c_str());
+      return kExitRuntime;
+    } catch (const std::system_error& e) {  // e.g. a thread that could not start
+      std::fprintf(stderr, "goodput %s: system error: %s (%s %d)\n", c.app->get_name().c_str(),
+                   e.what(), e.code().category().name(), e.code().value());
       return kExitRuntime;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "goodput %s: %s\n", c.app->get_name().c_str(), e.what());

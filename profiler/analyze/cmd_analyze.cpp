@@ -109,6 +109,9 @@ Command analyze_command(CLI::App& app) {
             } catch (const std::bad_alloc&) {
               out.finish("failed", "out of host memory");
               throw;
+            } catch (const std::exception& e) {  // a thread that could not start, ...
+              out.finish("failed", e.what());
+              throw;
             }
           }};
 }
