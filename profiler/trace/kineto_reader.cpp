@@ -501,6 +501,9 @@ RankTrace read_kineto_once(const std::string& path, bool guess_cuts) {
       js.read_string(key);
       js.expect(':');
       if (key == "traceEvents"sv) {
+        // JSON leaves a repeated key to the reader: Python keeps the last, a merge would count
+        // every event twice. Neither is safe to guess.
+        if (saw_events) js.fail("a second \"traceEvents\" array: a trace holds one");
         ParallelEvents(js, out, guess_cuts).parse();
         saw_events = true;
       } else if (key == "deviceProperties"sv) {

@@ -246,6 +246,9 @@ TEST(KinetoReader, MalformedInputs) {
   EXPECT_NE(error_of("").find("empty file"), std::string::npos);
   EXPECT_NE(error_of(R"J({"traceEvents": []} extra)J").find("trailing data"), std::string::npos);
   EXPECT_NE(error_of(R"J({"other": 1})J").find("traceEvents"), std::string::npos);
+  EXPECT_NE(error_of(R"J({"traceEvents": [], "x": 1, "traceEvents": []})J")
+                .find("byte 42: a second \"traceEvents\" array"),
+            std::string::npos);
   const std::string neg = error_of(
       R"J({"traceEvents": [{"ph":"X","cat":"kernel","name":"k","ts":5,"dur":-1,"args":{}}]})J");
   EXPECT_NE(neg.find("negative duration"), std::string::npos) << neg;
