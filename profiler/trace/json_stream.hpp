@@ -126,12 +126,11 @@ class JsonStream {
   // structural scan (strings and nesting tracked), so any valid JSON splits between elements;
   // invalid JSON still fails in the element parser, at its offset.
   enum class Take {
-    kNone,
-    kMore,
-    kLast,
-    kUnsure
-  };  // nothing (']' next); a ',' followed; it
-      // did not; see guess_elements
+    kNone,   // nothing taken: ']' is next
+    kMore,   // a ',' followed the elements taken
+    kLast,   // no ',' followed them
+    kUnsure  // guess_elements only: the input ended before a cut
+  };
   Take take_elements(std::string& out, std::uint64_t& offset, std::size_t target);
   // take_elements without the structural scan: copies `target` bytes, then on to the next
   // '}' ws ',' ws '{' (where one event ends and the next begins, in any Kineto trace), and stops
