@@ -348,8 +348,9 @@ struct EventReader::Impl {
       }
       // Other fields (job name, host, free-form detail) are allowed and ignored.
     }
-    if (line.find_last_not_of(" \t", len == 0 ? 0 : len - 1) == std::string::npos ||
-        line[line.find_last_not_of(" \t", len - 1)] != '}') {
+    // Anything after the object: a second event on the line (a lost newline) would otherwise be
+    // dropped without a word. current_location() is an error exactly at the end of the line.
+    if (!doc.current_location().error()) {
       why = "trailing content after the JSON object";
       return false;
     }

@@ -110,6 +110,20 @@ TEST(EventParser, MissingOrBadFieldsAreNamed) {
             std::string::npos);
 }
 
+// Two events on one line (a lost newline) or a stray brace after the object: an error naming the
+// line, never a second event dropped without a word.
+TEST(EventParser, TrailingContentAfterTheObjectIsAnError) {
+  const std::string first = "{\"v\":1,\"t\":1,\"kind\":\"attempt_start\",\"attempt\":1}";
+  const std::string second = "{\"v\":1,\"t\":2,\"kind\":\"job_end\"}";
+  for (const std::string& line :
+       {first + second, first + "," + second, first + "}", first + "\"v\":1,\"t\":2}"}) {
+    const std::string e = error_of(line + "\n");
+    EXPECT_NE(e.find("log.jsonl:1: trailing content after the JSON object"), std::string::npos)
+        << line << " -> " << e;
+  }
+  EXPECT_EQ(error_of(first + "  \n"), "");  // trailing spaces are fine
+}
+
 TEST(EventParser, UnknownKindsAreCountedAndIgnored) {
   LogBuilder b;
   b.add(0, "attempt_start").add(1, "gpu_temperature", "\"c\":80").add(2, "gpu_temperature");
