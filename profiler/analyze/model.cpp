@@ -1,5 +1,7 @@
 #include "profiler/analyze/model.hpp"
 
+#include <initializer_list>
+
 #include "harness/core/error.hpp"
 #include "harness/core/results.hpp"
 
@@ -21,6 +23,23 @@ T field(const nlohmann::json& j, const char* key, const std::string& origin, T f
   }
 }
 
+// A misspelt optional key ("tie_embeddings", "kv_head") would leave its default in place and
+// change the FLOPs without a word: every key must be one the spec knows. Keys starting with '_'
+// are free for notes.
+void known_keys_only(const nlohmann::json& j, std::initializer_list<const char*> known,
+                     const std::string& origin) {
+  for (const auto& [key, value] : j.items()) {
+    if (key.starts_with('_')) continue;
+    bool ok = false;
+    for (const char* k : known) ok = ok || key == k;
+    if (ok) continue;
+    std::string list;
+    for (const char* k : known) list += std::string(list.empty() ? "" : ", ") + k;
+    throw InputError(origin + ": unknown field \"" + key + "\" (known: " + list +
+                     "; a key starting with '_' is a note)");
+  }
+}
+
 void positive(std::int64_t v, const char* key, const std::string& origin) {
   if (v <= 0) throw InputError(origin + ": field \"" + key + "\" must be positive");
 }
@@ -29,6 +48,12 @@ void positive(std::int64_t v, const char* key, const std::string& origin) {
 
 ModelSpec parse_model_spec(const nlohmann::json& j, const std::string& origin) {
   if (!j.is_object()) throw InputError(origin + ": a model spec is a JSON object");
+  known_keys_only(j, {"name",         "convention",      "layers",  "hidden",
+                      "heads",        "kv_heads",        "ffn",     "ffn_kind",
+                      "vocab",        "tied_embeddings", "seq_len", "tokens_per_step_per_gpu",
+                      "global_batch", "data_parallel",   "causal",  "moe",
+                      "recompute",    "training",        "dtype",   "head_dim"},
+                  origin);
   ModelSpec m;
   m.name = field<std::string>(j, "name", origin, "", false);
   m.convention = field<std::string>(j, "convention", origin, "palm", false);
@@ -50,6 +75,8 @@ ModelSpec parse_model_spec(const nlohmann::json& j, const std::string& origin) {
   m.data_parallel = field<int>(j, "data_parallel", origin, 0, false);
   m.causal = field<bool>(j, "causal", origin, true, false);
   if (j.contains("moe") && !j["moe"].is_null()) {
+    if (!j["moe"].is_object()) throw InputError(origin + ": field \"moe\" must be an object");
+    known_keys_only(j["moe"], {"experts", "top_k"}, origin + " moe");
     m.moe_experts = field<int>(j["moe"], "experts", origin + " moe", 0, true);
     m.moe_top_k = field<int>(j["moe"], "top_k", origin + " moe", 0, true);
     if (m.moe_experts <= 0 || m.moe_top_k <= 0 || m.moe_top_k > m.moe_experts)

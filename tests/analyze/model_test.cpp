@@ -96,6 +96,21 @@ TEST(ModelSpec, BadInputNamesFieldAndFile) {
   j = tiny();
   j["moe"] = {{"experts", 2}, {"top_k", 4}};
   EXPECT_NE(msg(j).find("top_k"), std::string::npos);
+  // A misspelt optional field would keep its default and change the FLOPs: an error instead.
+  j = tiny();
+  j["tie_embeddings"] = true;
+  EXPECT_NE(msg(j).find("spec.json: unknown field \"tie_embeddings\" (known: name, "),
+            std::string::npos)
+      << msg(j);
+  j = tiny();
+  j["moe"] = {{"experts", 8}, {"topk", 2}};
+  EXPECT_NE(msg(j).find("spec.json moe: unknown field \"topk\""), std::string::npos) << msg(j);
+  j = tiny();
+  j["moe"] = 8;
+  EXPECT_NE(msg(j).find("\"moe\" must be an object"), std::string::npos) << msg(j);
+  j = tiny();
+  j["_source"] = "a note";
+  EXPECT_EQ(msg(j), "");
 }
 
 }  // namespace
