@@ -399,21 +399,18 @@ void JsonStream::fail(const std::string& what) const {
   throw InputError(path_ + ": byte " + std::to_string(offset()) + ": " + what);
 }
 
-std::string JsonStream::found(char got) const {
-  if (got != '\0') return std::string("found '") + got + "'";
-  return pos_ < len_ ? "found a NUL byte" : "found the end of the file (truncated?)";
+void JsonStream::fail_expected(const std::string& what, char got) const {
+  if (got != '\0') fail("expected " + what + ", found '" + got + "'");
+  if (pos_ < len_) fail("expected " + what + ", found a NUL byte");
+  fail("unexpected end of file (truncated?), expected " + what);
 }
 
 void JsonStream::expect_failed(char want, char got) const {
-  if (got == '\0' && pos_ >= len_)
-    fail(std::string("unexpected end of file (truncated?), expected '") + want + "'");
-  fail(std::string("expected '") + want + "', " + found(got));
+  fail_expected(std::string("'") + want + "'", got);
 }
 
 void JsonStream::more_failed(char closer, char got) const {
-  if (got == '\0' && pos_ >= len_)
-    fail(std::string("unexpected end of file (truncated?), expected ',' or '") + closer + "'");
-  fail(std::string("expected ',' or '") + closer + "', " + found(got));
+  fail_expected(std::string("',' or '") + closer + "'", got);
 }
 
 bool JsonStream::fill() {
@@ -623,10 +620,7 @@ void JsonStream::read_string(std::string& out) {
 void JsonStream::read_number_text(std::string& out) {
   out.clear();
   const char c = peek();
-  if (c != '-' && (c < '0' || c > '9')) {
-    if (c == '\0' && pos_ >= len_) fail("unexpected end of file (truncated?), expected a number");
-    fail("expected a number, " + found(c));
-  }
+  if (c != '-' && (c < '0' || c > '9')) fail_expected("a number", c);
   for (;;) {
     if (pos_ == len_ && !fill()) return;
     const std::size_t start = pos_;
@@ -705,8 +699,7 @@ void JsonStream::raw_value(std::string* out, int depth) {
       return;
     }
     case '\0':
-      if (pos_ >= len_) fail("unexpected end of file (truncated?), expected a value");
-      fail("expected a value, found a NUL byte");
+      fail_expected("a value", c);
     default: {
       if (c == '-' || (c >= '0' && c <= '9')) {
         if (!out) {  // skipped: the view needs no copy when the number ends in this chunk

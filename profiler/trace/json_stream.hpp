@@ -153,9 +153,9 @@ class JsonStream {
   bool in_memory() const { return reader_ == nullptr; }
   const std::string& path() const { return path_; }
   [[noreturn]] void fail(const std::string& what) const;
-  // What stands at the parse position, as an error message says it: "found 'x'", "found a NUL
-  // byte" or "found the end of the file (truncated?)". Right after peek(), which returned got.
-  std::string found(char got) const;
+  // "expected <what>" and what stands there instead: a byte, a NUL byte, or the end of the file
+  // ("unexpected end of file (truncated?), ..."). Right after peek(), which returned got.
+  [[noreturn]] void fail_expected(const std::string& what, char got) const;
 
  private:
   struct Reader;  // the background inflate thread and its buffers

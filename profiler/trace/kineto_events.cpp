@@ -420,7 +420,7 @@ class EventParser {
     do {
       parse_event();
     } while (js_.accept(','));
-    if (!js_.at_end()) js_.fail("expected ',' or ']', " + js_.found(js_.peek()));
+    if (!js_.at_end()) js_.fail_expected("',' or ']'", js_.peek());
   }
   std::size_t index() const { return index_; }
 

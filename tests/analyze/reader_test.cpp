@@ -560,9 +560,16 @@ TEST(TextHash, EveryByteAndLengthCounts) {
   EXPECT_EQ(names.size(), t.names.size());
 }
 
-struct GuessedCutsOn {
-  ~GuessedCutsOn() { use_guessed_cuts(true); }
-};
+// One file read with every cut found by the structural scan, then with guessed cuts.
+std::pair<RankTrace, RankTrace> scanned_and_guessed(const std::string& path) {
+  struct GuessedCutsOn {
+    ~GuessedCutsOn() { use_guessed_cuts(true); }
+  } restore;
+  use_guessed_cuts(false);
+  auto scanned = read_trace(path);
+  use_guessed_cuts(true);
+  return {std::move(scanned), read_trace(path)};
+}
 
 // The parallel parse guesses most of its cuts by text ("}, {") and proves each one by the run
 // before it parsing whole; a failed run makes it read the file again with the structural scan.
@@ -584,13 +591,8 @@ TEST(KinetoReader, GuessedCutsReadAsTheScan) {
   }
   text += "}]}";
   ASSERT_GT(text.size(), 8u << 20);
-  GuessedCutsOn restore;
   for (bool gz : {false, true}) {
-    const std::string path = write_temp(text, gz);
-    use_guessed_cuts(false);
-    const auto scanned = read_trace(path);
-    use_guessed_cuts(true);
-    const auto guessed = read_trace(path);
+    const auto [scanned, guessed] = scanned_and_guessed(write_temp(text, gz));
     ASSERT_EQ(scanned.gpu.size(), static_cast<std::size_t>(n)) << gz;
     ASSERT_EQ(scanned.ops.size(), static_cast<std::size_t>(n)) << gz;
     expect_same_trace(scanned, guessed);
@@ -599,16 +601,12 @@ TEST(KinetoReader, GuessedCutsReadAsTheScan) {
 
 // And on the real traces, whose guesses all hold.
 TEST(KinetoReader, GuessedCutsReadRealTracesAsTheScan) {
-  GuessedCutsOn restore;
   for (const char* name : {"nccl_data.json.gz", "worker0.pt.trace.json.gz",
                            "rank-0.Apr_03_18_51_38.1102.pt.trace.json.gz", "eager_trace.json.gz",
                            "sampled_rank-0.json.gz"}) {
     GOODPUT_REQUIRE_TRACE(path, name);
     SCOPED_TRACE(name);
-    use_guessed_cuts(false);
-    const auto scanned = read_trace(path);
-    use_guessed_cuts(true);
-    const auto guessed = read_trace(path);
+    const auto [scanned, guessed] = scanned_and_guessed(path);
     expect_same_trace(scanned, guessed);
   }
 }

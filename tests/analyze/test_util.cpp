@@ -3,12 +3,12 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <stdexcept>
 #include <vector>
 
-#include <unistd.h>
 #include <zlib.h>
+
+#include "tests/temp_dir.hpp"
 
 namespace goodput::testing {
 
@@ -25,32 +25,14 @@ std::string shared_trace(const std::string& name) {
 }
 
 namespace {
-// The files write_temp made, removed when the test process exits.
-struct TempFiles {
-  std::mutex mu;
-  std::vector<std::string> paths;
-  ~TempFiles() {
-    std::error_code ec;
-    for (const auto& p : paths) std::filesystem::remove(p, ec);
-  }
-};
-TempFiles& temp_files() {
-  static TempFiles files;
-  return files;
-}
+constexpr char kTempPrefix[] = "goodput_analyze_test_";
 }  // namespace
 
 std::string write_temp(const std::string& text, bool gz, const std::string& suffix) {
-  static std::atomic<int> n{0};
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("goodput_analyze_test_" + std::to_string(::getpid()) + "_" +
-                             std::to_string(n++) + suffix + (gz ? ".gz" : "")))
-                               .string();
-  {
-    auto& files = temp_files();
-    std::lock_guard lock(files.mu);
-    files.paths.push_back(path);
-  }
+  static std::atomic<int> n{0};  // in this process's folder, removed when it exits
+  const std::string path =
+      (process_temp_dir<kTempPrefix>() / (std::to_string(n++) + suffix + (gz ? ".gz" : "")))
+          .string();
   if (gz) {
     gzFile f = gzopen(path.c_str(), "wb");
     if (!f) throw std::runtime_error("cannot write " + path);
