@@ -31,6 +31,7 @@ namespace goodput::traceio {
 namespace {
 constexpr std::size_t kChunk = 2 << 20;
 constexpr std::size_t kMinChunk = 64 << 10;
+constexpr std::size_t kFirstChunk = 256 << 10;
 constexpr int kChunks = 4;
 constexpr int kMaxDepth = 256;
 
@@ -319,12 +320,13 @@ struct JsonStream::Reader {
   bool done = false, stop = false, started = false;
   std::thread thread;
 
-  // Fills c completely (one read may return less) and queues it; true at the end of the file.
-  bool produce(Chunk c) {
+  // Fills c with `want` bytes (one read may return less) and queues it; true at the end of the
+  // file.
+  bool produce(Chunk c, std::size_t want) {
     c.n = 0;
     bool end = false;
-    while (c.n < chunk) {
-      const long got = src->read(c.data.get() + c.n, chunk - c.n);
+    while (c.n < want) {
+      const long got = src->read(c.data.get() + c.n, want - c.n);
       if (got <= 0) {
         if (got < 0) c.error = src->error();
         end = true;
@@ -354,13 +356,19 @@ struct JsonStream::Reader {
     started = true;
     Chunk c = std::move(free.front());
     free.pop_front();
-    if (produce(std::move(c))) return;
+    if (produce(std::move(c), want(0))) return;
     for (int i = 1; i < kChunks; ++i) free.push_back({new_chunk(chunk, true), 0, {}});
     thread = std::thread([this] { run(); });
   }
 
+  // Chunks grow from kFirstChunk, doubling: the parse (and the threads it starts) begins after
+  // the first quarter MiB, and the next runs are cut while the rest is inflated beside them.
+  std::size_t want(int index) const {
+    return index >= 4 ? chunk : std::min(chunk, kFirstChunk << index);
+  }
+
   void run() {
-    for (;;) {
+    for (int index = 1;; ++index) {
       Chunk c;
       {
         std::unique_lock lock(mu);
@@ -369,7 +377,7 @@ struct JsonStream::Reader {
         c = std::move(free.front());
         free.pop_front();
       }
-      if (produce(std::move(c))) return;
+      if (produce(std::move(c), want(index))) return;
     }
   }
 };

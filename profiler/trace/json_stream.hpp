@@ -1,8 +1,8 @@
 // A pull parser over a (possibly gzip-compressed) JSON file that never holds the whole document:
-// a background thread reads and inflates 2 MiB chunks (ByteSource: gzip or plain) while the caller
-// parses the previous one, so decompression and parsing overlap. Trace readers walk the top level
-// and the event array with it and keep only what they need. Errors are InputError naming the file
-// and the byte offset in the uncompressed JSON.
+// a background thread reads and inflates chunks of up to 2 MiB (ByteSource: gzip or plain) while
+// the caller parses the previous one, so decompression and parsing overlap. Trace readers walk the
+// top level and the event array with it and keep only what they need. Errors are InputError naming
+// the file and the byte offset in the uncompressed JSON.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -151,6 +151,12 @@ class JsonStream {
   std::uint64_t size_hint() const { return size_hint_; }
   // Over text in memory: its views stay valid as long as that text does.
   bool in_memory() const { return reader_ == nullptr; }
+  // Over text in memory: the text between two offsets read before, and a return to one (to
+  // parse a value that was skipped, when its text turns out to be needed).
+  std::string_view text(std::uint64_t from, std::uint64_t to) const {
+    return {buf_ + (from - consumed_), static_cast<std::size_t>(to - from)};
+  }
+  void seek(std::uint64_t offset) { pos_ = static_cast<std::size_t>(offset - consumed_); }
   const std::string& path() const { return path_; }
   [[noreturn]] void fail(const std::string& what) const;
   // "expected <what>" and what stands there instead: a byte, a NUL byte, or the end of the file

@@ -5,6 +5,7 @@
 #include "profiler/trace/kineto_events.hpp"
 
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -86,6 +87,12 @@ Cat category(std::string_view cat) {
   return Cat::kOther;
 }
 
+// A value kept as its text in the run, for reading later if at all.
+struct RawValue {
+  std::uint64_t at = 0;   // file offset of its first byte
+  std::string_view text;  // empty when absent
+};
+
 // Every arg any event kind may need; reset per event.
 struct Args {
   std::int64_t correlation = -1, external_id = -1, bytes = -1;
@@ -98,6 +105,8 @@ struct Args {
     nccl_written = true;
     return nccl;
   }
+  // An op's shape args as text: read into `shapes` only the first time a run sees that text.
+  RawValue dims_raw, types_raw, concrete_raw;
   OpShapes shapes;
   std::optional<double> flops;
   std::vector<std::pair<std::string, double>> metrics;  // counter names hold "__"
@@ -126,9 +135,7 @@ struct Args {
       nccl = NcclArgs{};
       nccl_written = false;
     }
-    recycle_dims();
-    shapes.input_types.clear();
-    shapes.concrete_inputs.clear();
+    dims_raw = types_raw = concrete_raw = {};
     metrics.clear();
     flops.reset();
   }
@@ -301,10 +308,14 @@ struct EventFields {
   std::string ph_buf, cat_buf, name_buf;
   std::int64_t ts = 0, dur = 0, tid = 0;
   bool has_ts = false, has_dur = false;
+  ShapeId shapes = 0;  // an op's, in the run's table
   Args args;
   void reset() {
-    ph = cat = name = {};
+    ph = {};
+    cat = {};
+    name = {};
     ts = dur = tid = 0;
+    shapes = 0;
     has_ts = has_dur = false;
     args.reset();
   }
@@ -376,7 +387,7 @@ void keep_event(RankTrace& out, EventFields& f, Cat c, Bad&& bad) {
       o.tid = f.tid;
       o.external_id = f.args.external_id;
       o.annotation = c == Cat::kAnnotation || f.name.rfind("ProfilerStep#", 0) == 0;
-      o.shapes = out.shapes.intern(f.args.shapes);
+      o.shapes = f.shapes;
       o.flops = f.args.flops;
       out.ops.push_back(std::move(o));
       break;
@@ -583,13 +594,13 @@ class EventParser {
           f_.args.set_nccl().group_ranks = string_or_raw();
           continue;
         case ArgKey::kInputDims:
-          dims();
+          raw(f_.args.dims_raw);
           continue;
         case ArgKey::kInputType:
-          strings(f_.args.shapes.input_types);
+          raw(f_.args.types_raw);
           continue;
         case ArgKey::kConcreteInputs:
-          strings(f_.args.shapes.concrete_inputs);
+          raw(f_.args.concrete_raw);
           continue;
         case ArgKey::kFlops: {
           const char c = js_.peek();
@@ -613,6 +624,56 @@ class EventParser {
   }
 
   static bool is_number_start(char c) { return c == '-' || (c >= '0' && c <= '9'); }
+
+  void raw(RawValue& v) {
+    js_.peek();
+    v.at = js_.offset();
+    js_.skip_value();
+    v.text = js_.text(v.at, js_.offset());
+  }
+
+  // The op's shapes in the run's table. Ops repeat the same shape text every layer and step:
+  // text seen before in this run gives its id at once; new text is read (strictly, as any read
+  // field) and interned by content.
+  ShapeId shape_id() {
+    Args& a = f_.args;
+    if (a.dims_raw.text.empty() && a.types_raw.text.empty() && a.concrete_raw.text.empty())
+      return 0;
+    const std::uint64_t h = text_hash(a.dims_raw.text) ^
+                            std::rotl(text_hash(a.types_raw.text), 21) ^
+                            std::rotl(text_hash(a.concrete_raw.text), 42);
+    bool fresh = false;
+    const std::uint32_t row = seen_index_.find_or_add(
+        h,
+        [&](std::uint32_t r) {
+          const SeenShape& e = seen_[r];
+          return e.dims == a.dims_raw.text && e.types == a.types_raw.text &&
+                 e.concrete == a.concrete_raw.text;
+        },
+        [&] {
+          seen_.push_back({a.dims_raw.text, a.types_raw.text, a.concrete_raw.text, 0});
+          fresh = true;
+        });
+    if (!fresh) return seen_[row].id;
+    const std::uint64_t back = js_.offset();
+    a.recycle_dims();
+    a.shapes.input_types.clear();
+    a.shapes.concrete_inputs.clear();
+    if (!a.dims_raw.text.empty()) {
+      js_.seek(a.dims_raw.at);
+      dims();
+    }
+    if (!a.types_raw.text.empty()) {
+      js_.seek(a.types_raw.at);
+      strings(a.shapes.input_types);
+    }
+    if (!a.concrete_raw.text.empty()) {
+      js_.seek(a.concrete_raw.at);
+      strings(a.shapes.concrete_inputs);
+    }
+    js_.seek(back);
+    return seen_[row].id = out_.shapes.intern(std::move(a.shapes));
+  }
 
   std::int64_t time_ns(const char* field) {
     const std::string_view v = js_.read_number_view(tmp_);
@@ -677,6 +738,11 @@ class EventParser {
     const std::size_t idx = index_++;
     if (!kept) kept = kept_category(out_, f_.ph, f_.cat);
     if (!kept) return;
+    if (*kept == Cat::kCpuOp || *kept == Cat::kAnnotation) {
+      index_ = idx;  // the event's own number in a message about its shapes
+      f_.shapes = shape_id();
+      index_ = idx + 1;
+    }
     keep_event(out_, f_, *kept, [&](const std::string& why) {
       throw InputError(js_.path() + ": byte " + std::to_string(at) + ": event #" +
                        std::to_string(idx) + " (\"" + std::string(f_.name.substr(0, 80)) +
@@ -689,6 +755,13 @@ class EventParser {
   std::string key_, tmp_;
   EventFields f_;
   std::size_t index_ = 0;
+  // Shape texts this run has read (views into it) and their ids.
+  struct SeenShape {
+    std::string_view dims, types, concrete;
+    ShapeId id;
+  };
+  std::vector<SeenShape> seen_;
+  HashIndex seen_index_;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 // schemas) and merged back in file order. Also the format registry and multi-file reading.
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -32,22 +33,23 @@ namespace goodput::traceio {
 
 using namespace std::string_view_literals;
 
-NameId NameTable::intern(std::string_view s) {
-  auto it = index_.find(s);
-  if (it != index_.end()) return it->second;
-  const auto id = static_cast<NameId>(names_.size());
-  names_.emplace_back(s);
-  index_.emplace(names_.back(), id);
-  return id;
+void HashIndex::grow() {
+  slots_.assign(std::max<std::size_t>(64, 2 * slots_.size()), 0);
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t row = 0; row < hashes_.size(); ++row) {
+    std::size_t i = hashes_[row] & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = static_cast<std::uint32_t>(row + 1);
+  }
 }
 
 namespace {
-std::size_t shape_hash(const OpShapes& s) {
-  std::size_t h = 0;
-  auto mix = [&](std::size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+std::uint64_t shape_hash(const OpShapes& s) {
+  std::uint64_t h = 0;
+  auto mix = [&](std::uint64_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
   for (const auto& d : s.input_dims) {
     mix(d.size());
-    for (auto x : d) mix(static_cast<std::size_t>(x));
+    for (auto x : d) mix(static_cast<std::uint64_t>(x));
   }
   for (const auto& t : s.input_types) mix(text_hash(t));
   for (const auto& c : s.concrete_inputs) mix(text_hash(c));
@@ -58,32 +60,14 @@ bool no_shapes(const OpShapes& s) {
 }
 }  // namespace
 
-std::optional<ShapeId> ShapeTable::find(const OpShapes& s, std::size_t& hash) const {
-  if (no_shapes(s)) return 0;
-  hash = shape_hash(s);
-  auto [lo, hi] = index_.equal_range(hash);
-  for (auto it = lo; it != hi; ++it)
-    if (shapes_[it->second] == s) return it->second;
-  return std::nullopt;
-}
-
-ShapeId ShapeTable::add(OpShapes&& s, std::size_t hash) {
-  const auto id = static_cast<ShapeId>(shapes_.size());
-  shapes_.push_back(std::move(s));
-  index_.emplace(hash, id);
-  return id;
-}
-
-ShapeId ShapeTable::intern(const OpShapes& s) {
-  std::size_t h = 0;
-  if (const auto id = find(s, h)) return *id;
-  return add(OpShapes(s), h);
-}
-
 ShapeId ShapeTable::intern(OpShapes&& s) {
-  std::size_t h = 0;
-  if (const auto id = find(s, h)) return *id;
-  return add(std::move(s), h);
+  if (no_shapes(s)) return 0;
+  return intern(std::move(s), shape_hash(s));
+}
+
+ShapeId ShapeTable::intern(OpShapes&& s, std::uint64_t hash) {
+  if (no_shapes(s)) return 0;
+  return intern_row(std::move(s), hash);
 }
 
 namespace {
@@ -94,10 +78,12 @@ namespace {
 void append_part(RankTrace& out, RankTrace&& part) {
   std::vector<NameId> names(part.names.size());
   for (std::size_t i = 0; i < names.size(); ++i)
-    names[i] = out.names.intern(part.names[static_cast<NameId>(i)]);
+    names[i] = out.names.intern(part.names.take(static_cast<NameId>(i)),
+                                part.names.hash(static_cast<NameId>(i)));
   std::vector<ShapeId> shapes(part.shapes.size(), 0);
   for (std::size_t i = 1; i < shapes.size(); ++i)
-    shapes[i] = out.shapes.intern(part.shapes.take(static_cast<ShapeId>(i)));
+    shapes[i] = out.shapes.intern(part.shapes.take(static_cast<ShapeId>(i)),
+                                  part.shapes.hash(static_cast<ShapeId>(i)));
   const auto nccl_base = static_cast<std::int32_t>(out.nccl_args.size());
   for (auto& n : part.nccl_args) out.nccl_args.push_back(std::move(n));
   for (auto& g : part.gpu) {
@@ -151,7 +137,8 @@ struct GuessMissed {};
 // gives a real error its exact message).
 class ParallelEvents {
  public:
-  ParallelEvents(JsonStream& js, RankTrace& out, bool guess) : js_(js), out_(out), guess_(guess) {}
+  ParallelEvents(JsonStream& js, RankTrace& out, bool guess)
+      : js_(js), out_(out), guess_(guess), run_bytes_(run_bytes(js.size_hint())) {}
   ~ParallelEvents() { stop(); }
 
   void parse() {
@@ -182,9 +169,9 @@ class ParallelEvents {
       // that the array's end and what follows it (Kineto's trailing metadata, a few KiB) are
       // found by the scan. Trailing members larger than that only cost a second read.
       const std::uint64_t hint = js_.size_hint();
-      const bool guess = guess_ && js_.offset() + kSegmentBytes + kGuessTail < hint;
-      const auto took = guess ? js_.guess_elements(seg->text, seg->offset, kSegmentBytes)
-                              : js_.take_elements(seg->text, seg->offset, kSegmentBytes);
+      const bool guess = guess_ && js_.offset() + run_bytes_ + kGuessTail < hint;
+      const auto took = guess ? js_.guess_elements(seg->text, seg->offset, run_bytes_)
+                              : js_.take_elements(seg->text, seg->offset, run_bytes_);
       if (took == JsonStream::Take::kUnsure) throw GuessMissed{};
       guessed_ = guessed_ || guess;
       if (took == JsonStream::Take::kNone) {
@@ -198,7 +185,7 @@ class ParallelEvents {
       push(std::move(seg));
       if (took == JsonStream::Take::kLast) break;
       after_comma = true;
-      if (!wait_for_room()) break;  // a failed run at the front: reported below
+      if (!wait_for_room()) break;
     }
     finish();
     stop();
@@ -206,7 +193,15 @@ class ParallelEvents {
     js_.more(']', first);  // the ']', or the error naming what stands there instead
   }
 
-  static constexpr std::size_t kSegmentBytes = 512 << 10;
+  // Runs of about a sixteenth of the file, 64 to 512 KiB: a small file is cut into enough runs
+  // to keep every core busy to its end; a large one into runs whose merge is cheap beside
+  // their parse.
+  static constexpr std::size_t kMinRun = 64 << 10, kMaxRun = 512 << 10;
+  static std::size_t run_bytes(std::uint64_t size_hint) {
+    if (size_hint == 0) return kMaxRun;
+    return std::clamp<std::size_t>(std::bit_ceil(static_cast<std::size_t>(size_hint / 16)), kMinRun,
+                                   kMaxRun);
+  }
   static constexpr std::size_t kGuessTail = 256 << 10;
   static constexpr std::size_t kInFlight = 8;
 
@@ -233,14 +228,16 @@ class ParallelEvents {
   void push(std::unique_ptr<Segment> s) {
     std::unique_lock lock(mu_);
     queue_.push_back(std::move(s));
-    if (!started_) {
-      started_ = true;
-      const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-      for (unsigned i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
-    }
+    start_workers();
     cv_.notify_all();
   }
 
+  void start_workers() {
+    if (started_) return;
+    started_ = true;
+    const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+    for (unsigned i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
+  }
   void work() {
     std::unique_lock lock(mu_);
     for (;;) {
@@ -365,6 +362,7 @@ class ParallelEvents {
   JsonStream& js_;
   RankTrace& out_;
   const bool guess_;                // cuts may be guessed
+  const std::size_t run_bytes_;     // about this many bytes per run
   bool guessed_ = false;            // one was
   std::size_t events_ = 0;          // events merged so far
   std::vector<std::string> spare_;  // text buffers of merged runs, for the next runs

@@ -8,7 +8,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -46,21 +45,58 @@ inline std::uint64_t text_hash(std::string_view s) {
   return h ^ (h >> 33);
 }
 
+// The rows of a table by hash: open addressing (at most half full) over row numbers, each row's
+// hash kept. A lookup allocates nothing, and a table merged into another passes its hashes on
+// instead of reading every row again.
+class HashIndex {
+ public:
+  // The row with this hash for which same(row) holds; else add() appends a row to the table,
+  // which is indexed under this hash and returned.
+  template <class Same, class Add>
+  std::uint32_t find_or_add(std::uint64_t hash, Same&& same, Add&& add) {
+    if (2 * (hashes_.size() + 1) > slots_.size()) grow();
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+      const std::uint32_t slot = slots_[i];
+      if (slot == 0) {
+        const auto row = static_cast<std::uint32_t>(hashes_.size());
+        add();
+        hashes_.push_back(hash);
+        slots_[i] = row + 1;
+        return row;
+      }
+      if (hashes_[slot - 1] == hash && same(slot - 1)) return slot - 1;
+    }
+  }
+  std::uint64_t hash(std::uint32_t row) const { return hashes_[row]; }
+
+ private:
+  void grow();
+  std::vector<std::uint64_t> hashes_;
+  std::vector<std::uint32_t> slots_;  // row + 1, 0 for an empty slot; a power of two
+};
+
 // Interned event names: kernels and ops repeat thousands of times.
 class NameTable {
  public:
-  NameId intern(std::string_view s);
+  NameId intern(std::string_view s) { return intern(s, text_hash(s)); }
+  NameId intern(std::string_view s, std::uint64_t hash) {  // hash: text_hash(s)
+    return index_.find_or_add(
+        hash, [&](NameId id) { return names_[id] == s; }, [&] { names_.emplace_back(s); });
+  }
+  NameId intern(std::string&& s, std::uint64_t hash) {  // moved in when new
+    return index_.find_or_add(
+        hash, [&](NameId id) { return names_[id] == s; }, [&] { names_.push_back(std::move(s)); });
+  }
   const std::string& operator[](NameId id) const { return names_[id]; }
+  std::uint64_t hash(NameId id) const { return index_.hash(id); }
+  // Moves a name out, leaving it empty: for merging a table that is then dropped.
+  std::string take(NameId id) { return std::move(names_[id]); }
   std::size_t size() const { return names_.size(); }
 
  private:
-  // Looked up by string_view without building a string (a transparent hash and equality).
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return text_hash(s); }
-  };
   std::vector<std::string> names_;
-  std::unordered_map<std::string, NameId, Hash, std::equal_to<>> index_;
+  HashIndex index_;
 };
 
 using ShapeId = std::uint32_t;
@@ -76,21 +112,25 @@ struct OpShapes {
 
 class ShapeTable {
  public:
-  ShapeTable() { shapes_.emplace_back(); }  // id 0: nothing recorded
-  ShapeId intern(const OpShapes& s);
+  ShapeTable() { intern_row(OpShapes{}, 0); }  // id 0: nothing recorded
+  ShapeId intern(const OpShapes& s) { return intern(OpShapes(s)); }
   ShapeId intern(OpShapes&& s);  // moved in when new
+  // s whose shape_hash is `hash` (a table's hash(id)): merging reuses it.
+  ShapeId intern(OpShapes&& s, std::uint64_t hash);
   const OpShapes& operator[](ShapeId id) const { return shapes_[id]; }
+  std::uint64_t hash(ShapeId id) const { return index_.hash(id); }
   // Moves a record out, leaving it empty: for merging a table that is then dropped.
   OpShapes take(ShapeId id) { return std::move(shapes_[id]); }
   std::size_t size() const { return shapes_.size(); }
 
  private:
-  // The id of s (0 when it records nothing), or nullopt and its hash.
-  std::optional<ShapeId> find(const OpShapes& s, std::size_t& hash) const;
-  ShapeId add(OpShapes&& s, std::size_t hash);
-
+  ShapeId intern_row(OpShapes&& s, std::uint64_t hash) {
+    return index_.find_or_add(
+        hash, [&](ShapeId id) { return shapes_[id] == s; },
+        [&] { shapes_.push_back(std::move(s)); });
+  }
   std::vector<OpShapes> shapes_;
-  std::unordered_multimap<std::size_t, ShapeId> index_;  // hash -> ids
+  HashIndex index_;
 };
 
 enum class GpuKind : std::uint8_t { kKernel, kMemcpy, kMemset };

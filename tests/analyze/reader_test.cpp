@@ -276,6 +276,13 @@ TEST(KinetoReader, MalformedInputs) {
             R"J({"traceEvents": [{"ph":"X","cat":"cpu_op","name":"aten::mm","ts":1,"dur":1,"args":{"flops":)J") +
         v + "}}]}");
     EXPECT_NE(flops.find("bad number"), std::string::npos) << flops;
+    // An op's shapes are read when first seen: still strictly, naming the event.
+    const std::string dims = error_of(
+        std::string(
+            R"J({"traceEvents": [{"ph":"X","cat":"cpu_op","name":"a","ts":1,"dur":1,"args":{"Input Dims":[[2]]}},
+               {"ph":"X","cat":"cpu_op","name":"aten::mm","ts":1,"dur":1,"args":{"Input Dims":[[4,)J") +
+        v + "]]}}]}");
+    EXPECT_NE(dims.find(std::string("event #1: bad number ") + v), std::string::npos) << dims;
   }
   const std::string huge =
       error_of(R"J({"traceEvents": [{"ph":"X","cat":"kernel","name":"k","ts":1e300,"dur":1}]})J");
@@ -597,6 +604,56 @@ TEST(KinetoReader, GuessedCutsReadAsTheScan) {
     ASSERT_EQ(scanned.ops.size(), static_cast<std::size_t>(n)) << gz;
     expect_same_trace(scanned, guessed);
   }
+}
+
+// An op's shape args are read the first time a run meets their text, and later ops with the
+// same text take that record: every op must still get exactly its own shapes, and equal shapes
+// written differently (spacing) one record, across the runs of a file parsed in parallel.
+TEST(KinetoReader, EachOpGetsItsOwnShapes) {
+  auto dims_of = [](int i) {
+    return std::vector<std::vector<std::int64_t>>{{i % 7, 4}, {4, i % 5}};
+  };
+  auto types_of = [](int i) {
+    return i % 3 == 0 ? std::vector<std::string>{"float", "c10::BFloat16"}
+                      : std::vector<std::string>{"float"};
+  };
+  std::string text = "{\"traceEvents\": [\n";
+  const int n = 40000;
+  for (int i = 0; i < n; ++i) {
+    const auto d = dims_of(i);
+    const bool spaced = (i / 7) % 2 == 1;
+    const std::string sep = spaced ? ", " : ",";
+    std::string dims = spaced ? "[ " : "[";
+    for (std::size_t k = 0; k < d.size(); ++k) {
+      dims += (k ? sep : "") + "[" + std::to_string(d[k][0]) + sep + std::to_string(d[k][1]) + "]";
+    }
+    dims += spaced ? " ]" : "]";
+    std::string types = "[";
+    for (const auto& t : types_of(i)) types += (types.size() > 1 ? sep : "") + "\"" + t + "\"";
+    types += "]";
+    text += std::string(i ? ",\n" : "") +
+            R"J({"ph": "X", "cat": "cpu_op", "name": "aten::mm", "ts": )J" + std::to_string(i) +
+            R"J(, "dur": 1, "args": {"Input Dims": )J" + dims + R"J(, "Ev Idx": )J" +
+            std::to_string(i) + R"J(, "Input type": )J" + types +
+            (i % 11 == 0 ? R"J(, "Concrete Inputs": ["", "1"])J" : "") + "}}";
+  }
+  text += "]}";
+  ASSERT_GT(text.size(), 4u << 20);
+  const auto t = read_trace(write_temp(text));
+  ASSERT_EQ(t.ops.size(), static_cast<std::size_t>(n));
+  std::set<ShapeId> ids;
+  for (int i = 0; i < n; ++i) {
+    const OpShapes& s = t.shapes_of(t.ops[static_cast<std::size_t>(i)]);
+    ASSERT_EQ(s.input_dims, dims_of(i)) << i;
+    ASSERT_EQ(s.input_types, types_of(i)) << i;
+    const std::vector<std::string> concrete =
+        i % 11 == 0 ? std::vector<std::string>{"", "1"} : std::vector<std::string>{};
+    ASSERT_EQ(s.concrete_inputs, concrete) << i;
+    ids.insert(t.ops[static_cast<std::size_t>(i)].shapes);
+  }
+  // 7 x 5 dims (i % 7, i % 5) x 2 type lists (i % 3) x 2 (i % 11): all 140 meet in 40000 ops.
+  EXPECT_EQ(ids.size(), 140u);
+  EXPECT_EQ(t.shapes.size(), 141u);  // and id 0: nothing recorded
 }
 
 // And on the real traces, whose guesses all hold.
