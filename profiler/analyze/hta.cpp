@@ -1,6 +1,7 @@
 #include "profiler/analyze/hta.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "harness/core/error.hpp"
@@ -10,11 +11,17 @@
 
 namespace goodput::analyze {
 namespace {
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  return a >= 0 ? a / b : -((-a + b - 1) / b);
+// HTA reads ts and dur as float64 microseconds, then rounds each event's start up and its end
+// (ts + dur, added in float64) down to whole microseconds. At epoch timestamps (1.7e15 us) a
+// double holds quarter microseconds, so what HTA rounds is the double nearest the decimal text:
+// "...029.125" is 29.0 or 29.25 there, not the text's value. The same double, from exact integer
+// ns: the long double quotient is exact enough that converting it rounds as parsing the text
+// (three decimals) would.
+double hta_us(std::int64_t ns) {
+  return static_cast<double>(static_cast<long double>(ns) / 1000.0L);
 }
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
-  return -floor_div(-a, b);
+std::int64_t ceil_us(std::int64_t ns) {
+  return static_cast<std::int64_t>(std::ceil(hta_us(ns)));
 }
 }  // namespace
 
@@ -24,7 +31,7 @@ HtaBreakdown hta_breakdown(const traceio::RankTrace& t) {
 
   // ProfilerStep trimming: only when the trace names at least two distinct steps.
   std::set<traceio::NameId> step_names;
-  std::int64_t last_step_start = INT64_MIN;
+  std::int64_t last_step_start = INT64_MIN;  // in ns
   for (const auto& op : t.ops) {
     if (t.names[op.name].find("ProfilerStep") == std::string::npos) continue;
     step_names.insert(op.name);
@@ -35,7 +42,8 @@ HtaBreakdown hta_breakdown(const traceio::RankTrace& t) {
   if (trim) {
     launched.reserve(t.runtime.size());
     for (const auto& r : t.runtime)
-      if (r.ts < last_step_start && r.correlation >= 0) launched.add(r.correlation, true);
+      if (ceil_us(r.ts) < ceil_us(last_step_start) && r.correlation >= 0)
+        launched.add(r.correlation, true);
     launched.build();
   }
   // Kernel names repeat: each name's HTA type found once.
@@ -44,19 +52,17 @@ HtaBreakdown hta_breakdown(const traceio::RankTrace& t) {
 
   std::vector<Interval> all, compute, comm;
   all.reserve(t.gpu.size());
-  for (const auto& g : t.gpu) {
-    if (trim && !launched.find(g.correlation)) {
-      ++out.gpu_events_dropped;
-      continue;
-    }
-    ++out.gpu_events_used;
-    // Whole microseconds inside the event; a sub-microsecond event that spans no whole one is
-    // empty (not negative, which would make non-compute time below zero).
-    const std::int64_t start = ceil_div(g.ts, 1000);
-    const Interval iv{start, std::max(start, floor_div(g.ts + g.dur, 1000))};
+  auto add = [&](traceio::NameId name, std::int64_t ts_ns, std::int64_t dur_ns) {
+    // Whole microseconds inside the event, rounded as HTA rounds them; an event under a
+    // microsecond that spans no whole one is empty here, where HTA keeps a negative duration
+    // (which would make non-compute time below zero and overlap above 100 %).
+    const double ts = hta_us(ts_ns);
+    const auto start = static_cast<std::int64_t>(std::ceil(ts));
+    const auto end = static_cast<std::int64_t>(std::floor(ts + hta_us(dur_ns)));
+    const Interval iv{start, std::max(start, end)};
     all.push_back(iv);
-    auto& type = type_of[g.name];
-    if (type < 0) type = static_cast<std::int8_t>(hta_type(t.names[g.name]));
+    auto& type = type_of[name];
+    if (type < 0) type = static_cast<std::int8_t>(hta_type(t.names[name]));
     switch (static_cast<HtaType>(type)) {
       case HtaType::kComputation:
         compute.push_back(iv);
@@ -67,6 +73,21 @@ HtaBreakdown hta_breakdown(const traceio::RankTrace& t) {
       case HtaType::kMemory:
         break;
     }
+  };
+  for (const auto& g : t.gpu) {
+    if (trim && !launched.find(g.correlation)) {
+      ++out.gpu_events_dropped;
+      continue;
+    }
+    ++out.gpu_events_used;
+    add(g.name, g.ts, g.dur);
+  }
+  // HTA takes every event whose args name a stream for GPU work: CPU ops too (torch.compile's
+  // Triton launchers record one), kept by its trimming when they start before the last step.
+  for (const auto& op : t.ops) {
+    if (op.stream == -1 || (trim && ceil_us(op.ts) >= ceil_us(last_step_start))) continue;
+    ++out.cpu_ops_with_stream;
+    add(op.name, op.ts, op.dur);
   }
   if (all.empty())
     throw InputError(t.path + ": no GPU events (kernels, memcpy, memset) to analyse" +

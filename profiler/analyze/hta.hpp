@@ -3,7 +3,8 @@
 // it: HTA drops the GPU work not launched before the start of the last ProfilerStep (when the
 // trace has at least two), types kernels by name (hta_type), rounds each GPU event to whole
 // microseconds (start up, end down, as its loader does), and spans the first to the last kept
-// GPU event.
+// GPU event. Like HTA, it counts a CPU op whose args name a stream (torch.compile's Triton
+// launchers) as GPU work of its name's type.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -19,6 +20,7 @@ struct HtaBreakdown {
   std::optional<double> comm_comp_overlap_pct;  // none when there is no communication
   bool last_step_dropped = false;
   std::size_t gpu_events_used = 0, gpu_events_dropped = 0;
+  std::size_t cpu_ops_with_stream = 0;  // CPU ops counted as GPU work, as HTA counts them
 };
 
 // InputError when the trace has no GPU events left to analyse.

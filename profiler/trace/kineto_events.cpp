@@ -388,6 +388,7 @@ void keep_event(RankTrace& out, EventFields& f, Cat c, Bad&& bad) {
       o.external_id = f.args.external_id;
       o.annotation = c == Cat::kAnnotation || f.name.rfind("ProfilerStep#", 0) == 0;
       o.shapes = f.shapes;
+      o.stream = f.args.stream;
       o.flops = f.args.flops;
       out.ops.push_back(std::move(o));
       break;

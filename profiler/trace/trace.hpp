@@ -160,11 +160,14 @@ struct GpuEvent {
 // A host-side op or annotation: aten ops, ProfilerStep#N, user ranges.
 struct CpuOp {
   NameId name = 0;
+  ShapeId shapes = 0;            // into RankTrace::shapes
   std::int64_t ts = 0, dur = 0;  // ns
   std::int64_t tid = 0;
   std::int64_t external_id = -1;
+  // Its args' "stream", which torch.compile's Triton launchers record (-1: none). HTA counts
+  // such an op as GPU work; the HTA-compatible numbers do too.
+  std::int32_t stream = -1;
   bool annotation = false;      // user_annotation (ProfilerStep#N, record_function ranges)
-  ShapeId shapes = 0;           // into RankTrace::shapes
   std::optional<double> flops;  // Kineto with_flops
   std::int64_t end() const { return ts + dur; }
 };

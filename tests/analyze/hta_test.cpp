@@ -1,5 +1,6 @@
 // HTA-compatible temporal breakdown and overlap against HolisticTraceAnalysis's own numbers on the
-// real traces (../shared/traces/README.md): within 0.5 percentage points.
+// real traces (../shared/traces/README.md): the same numbers at the two decimals HTA prints (the
+// goal is 0.5 percentage points).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -32,19 +33,22 @@ const Reference kReference[] = {
 
 class HtaAgreement : public ::testing::TestWithParam<Reference> {};
 
-TEST_P(HtaAgreement, WithinHalfAPercentagePoint) {
+// HTA rounds to two decimals: the exact value lies within half a unit of the last one.
+constexpr double kHtaRounding = 0.005 + 1e-9;
+
+TEST_P(HtaAgreement, SameNumbersAsHta) {
   const Reference& ref = GetParam();
   GOODPUT_REQUIRE_TRACE(path, ref.file);
   const auto b = hta_breakdown(traceio::read_trace(path));
-  EXPECT_NEAR(b.idle_pct, ref.idle, 0.5) << ref.file;
-  EXPECT_NEAR(b.compute_pct, ref.compute, 0.5) << ref.file;
-  EXPECT_NEAR(b.non_compute_pct, ref.non_compute, 0.5) << ref.file;
+  EXPECT_NEAR(b.idle_pct, ref.idle, kHtaRounding) << ref.file;
+  EXPECT_NEAR(b.compute_pct, ref.compute, kHtaRounding) << ref.file;
+  EXPECT_NEAR(b.non_compute_pct, ref.non_compute, kHtaRounding) << ref.file;
   EXPECT_NEAR(b.idle_pct + b.compute_pct + b.non_compute_pct, 100.0, 1e-9);
   if (std::isnan(ref.overlap)) {
     EXPECT_FALSE(b.comm_comp_overlap_pct.has_value()) << ref.file;
   } else {
     ASSERT_TRUE(b.comm_comp_overlap_pct.has_value()) << ref.file;
-    EXPECT_NEAR(*b.comm_comp_overlap_pct, ref.overlap, 0.5) << ref.file;
+    EXPECT_NEAR(*b.comm_comp_overlap_pct, ref.overlap, kHtaRounding) << ref.file;
   }
 }
 
@@ -64,6 +68,42 @@ TEST(HtaBreakdown, SpanMatchesHtaMicroseconds) {
   EXPECT_EQ(b.idle_us, 338781);
   EXPECT_EQ(b.compute_us, 75169);
   EXPECT_TRUE(b.last_step_dropped);
+}
+
+// HTA reads times as float64 microseconds before rounding a start up and an end down: at epoch
+// timestamps a double holds quarter microseconds, so "...582.1" is ...582.0 to HTA and its
+// kernel starts at ...582, not ...583.
+TEST(HtaBreakdown, RoundsTheDoubleHtaReads) {
+  const auto t = traceio::read_trace(testing::write_temp(R"J({"traceEvents": [
+    {"ph":"X","cat":"kernel","name":"k","ts":1712195495505582.1,"dur":10.0,"args":{"stream":7,"correlation":1}},
+    {"ph":"X","cat":"kernel","name":"k","ts":1712195495505682.0,"dur":10.0,"args":{"stream":7,"correlation":2}}]})J"));
+  const auto b = hta_breakdown(t);
+  EXPECT_EQ(b.span_us, 110);  // 109 from the decimal text
+  EXPECT_EQ(b.compute_us, 20);
+}
+
+// A CPU op whose args name a stream (torch.compile's Triton launchers) is GPU work to HTA, of
+// its name's type; the last-step trimming keeps it when it starts before the last step.
+TEST(HtaBreakdown, CountsCpuOpsWithAStreamAsHtaDoes) {
+  const auto t = traceio::read_trace(testing::write_temp(R"J({"traceEvents": [
+    {"ph":"X","cat":"kernel","name":"k","ts":0,"dur":10,"args":{"stream":7,"correlation":1}},
+    {"ph":"X","cat":"kernel","name":"k","ts":90,"dur":10,"args":{"stream":7,"correlation":2}},
+    {"ph":"X","cat":"cpu_op","name":"triton_poi_fused_add_0","ts":40,"dur":20,"args":{"stream":0}},
+    {"ph":"X","cat":"cpu_op","name":"aten::add","ts":20,"dur":5,"args":{}}]})J"));
+  const auto b = hta_breakdown(t);
+  EXPECT_EQ(b.cpu_ops_with_stream, 1u);
+  EXPECT_EQ(b.span_us, 100);
+  EXPECT_EQ(b.compute_us, 40);
+  EXPECT_EQ(b.idle_us, 60);
+  const auto stepped = hta_breakdown(traceio::read_trace(testing::write_temp(R"J({"traceEvents": [
+    {"ph":"X","cat":"user_annotation","name":"ProfilerStep#1","ts":0,"dur":50,"args":{}},
+    {"ph":"X","cat":"user_annotation","name":"ProfilerStep#2","ts":50,"dur":50,"args":{}},
+    {"ph":"X","cat":"cuda_runtime","name":"cudaLaunchKernel","ts":1,"dur":1,"args":{"correlation":1}},
+    {"ph":"X","cat":"kernel","name":"k","ts":5,"dur":10,"args":{"stream":7,"correlation":1}},
+    {"ph":"X","cat":"cpu_op","name":"triton_a","ts":20,"dur":10,"args":{"stream":0}},
+    {"ph":"X","cat":"cpu_op","name":"triton_b","ts":60,"dur":10,"args":{"stream":0}}]})J")));
+  EXPECT_EQ(stepped.cpu_ops_with_stream, 1u);  // triton_b starts in the last step
+  EXPECT_EQ(stepped.span_us, 25);
 }
 
 }  // namespace
