@@ -38,8 +38,11 @@ for d in sys.argv[1:]:
 print("HTA_RESULT " + json.dumps(out))
 """
 
+# Kernel names, with some that only HTA's exact regexes type right: an "ncclKernel" past the
+# start is compute to it, a name starting "dma" memory, one holding "Memcpy" or "Sync" neither.
 COMPUTE = ["sm90_xmma_gemm_bf16bf16_bf16f32", "void at::native::vectorized_elementwise_kernel<4>(int)",
-           "flash_fwd_kernel", "void cutlass::Kernel<foo>(bar)"]
+           "flash_fwd_kernel", "void cutlass::Kernel<foo>(bar)", "void foo::ncclKernel_bar(int)",
+           "dma_copy_kernel", "void batched_Memcpy_kernel(int)", "wait_Sync_kernel"]
 NCCL = ["ncclDevKernel_AllReduce_Sum_f32_RING_LL(ncclDevKernelArgsStorage<4096ul>)",
         "ncclKernel_AllGather_RING_LL_Sum_int8_t(ncclWorkElem)"]
 MEMORY = [("Memcpy HtoD (Pageable -> Device)", "gpu_memcpy"), ("Memset (Device)", "gpu_memset")]

@@ -244,9 +244,14 @@ KernelClass Classifier::classify(const std::string& name) const {
 }
 
 HtaType hta_type(const std::string& n) {
-  if (n.rfind("nccl", 0) == 0 || n.find("ncclKernel") != std::string::npos)
+  // HTA's regexes (hta/utils/utils.py), in its order: ^nccl.*Kernel, then ^(Memcpy|Memset|dma),
+  // then compute unless .*Memcpy or .*Sync matches (^Memset is taken above).
+  if (n.rfind("nccl", 0) == 0 && n.find("Kernel", 4) != std::string::npos)
     return HtaType::kCommunication;
-  if (n.rfind("Memcpy", 0) == 0 || n.rfind("Memset", 0) == 0) return HtaType::kMemory;
+  if (n.rfind("Memcpy", 0) == 0 || n.rfind("Memset", 0) == 0 || n.rfind("dma", 0) == 0)
+    return HtaType::kMemory;
+  if (n.find("Memcpy") != std::string::npos || n.find("Sync") != std::string::npos)
+    return HtaType::kOther;
   return HtaType::kComputation;
 }
 

@@ -72,9 +72,10 @@ class Classifier {
   std::vector<Rule> rules_;
 };
 
-// HolisticTraceAnalysis's own kernel typing (communication / memory / computation), kept apart
-// from ours so the HTA-compatible numbers match it exactly.
-enum class HtaType { kCommunication, kMemory, kComputation };
+// HolisticTraceAnalysis's own kernel typing (communication / memory / computation / other), kept
+// apart from ours so the HTA-compatible numbers match it exactly. "Other" (a name holding Memcpy
+// or Sync past its start) is GPU time that is neither compute nor communication to HTA.
+enum class HtaType { kCommunication, kMemory, kComputation, kOther };
 HtaType hta_type(const std::string& kernel_name);
 
 }  // namespace goodput::analyze

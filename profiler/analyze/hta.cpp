@@ -71,6 +71,7 @@ HtaBreakdown hta_breakdown(const traceio::RankTrace& t) {
         comm.push_back(iv);
         break;
       case HtaType::kMemory:
+      case HtaType::kOther:
         break;
     }
   };

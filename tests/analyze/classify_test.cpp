@@ -242,11 +242,20 @@ TEST(Classifier, BadRulesFileNamesLine) {
   EXPECT_THROW(c.add_rules_file("/nonexistent/rules"), InputError);
 }
 
+// HTA's regexes (hta/utils/utils.py): ^nccl.*Kernel is communication, ^(Memcpy|Memset|dma)
+// memory, and a name holding Memcpy or Sync anywhere else neither compute nor communication.
 TEST(HtaType, MatchesHtaRules) {
   EXPECT_EQ(hta_type("ncclDevKernel_AllGather_RING_LL"), HtaType::kCommunication);
-  EXPECT_EQ(hta_type("void foo::ncclKernel_x"), HtaType::kCommunication);
+  EXPECT_EQ(hta_type("ncclKernel_AllReduce_RING_LL_Sum_float(ncclWorkElem)"),
+            HtaType::kCommunication);
+  EXPECT_EQ(hta_type("void foo::ncclKernel_x"), HtaType::kComputation);  // not at the start
+  EXPECT_EQ(hta_type("nccl:all_reduce"), HtaType::kComputation);         // no "Kernel"
   EXPECT_EQ(hta_type("multimem_all_reduce_kernel"), HtaType::kComputation);
   EXPECT_EQ(hta_type("Memcpy HtoD"), HtaType::kMemory);
+  EXPECT_EQ(hta_type("Memset (Device)"), HtaType::kMemory);
+  EXPECT_EQ(hta_type("dma_copy"), HtaType::kMemory);
+  EXPECT_EQ(hta_type("Stream Sync"), HtaType::kOther);
+  EXPECT_EQ(hta_type("void batched_Memcpy_kernel"), HtaType::kOther);
 }
 
 }  // namespace
