@@ -49,16 +49,19 @@ MEMORY = [("Memcpy HtoD (Pageable -> Device)", "gpu_memcpy"), ("Memset (Device)"
 
 
 def make_trace(seed, path):
-    """A random step trace; times in microseconds with three decimals, near 1e15 as Kineto's are
-    (where a float64 holds quarter microseconds: HTA's rounding sees that double)."""
+    """A random step trace; times in microseconds near 1e15 as Kineto's are (where a float64
+    holds quarter microseconds: HTA's rounding sees that double), with three decimals or whole;
+    one to six ProfilerSteps (HTA trims the last only from two on); some CPU ops that name a
+    stream, as torch.compile's Triton launchers do (HTA counts them as GPU work)."""
     r = random.Random(seed)
+    whole = r.random() < 0.3
     events = []
     t = 1.7e15 + r.randint(0, 10**6)
     corr = 100000  # HTA's pandas frames take small ids as int8 and fail on larger ones
     streams = [7] + ([r.choice([13, 20, 24])] if r.random() < 0.7 else [])
     free = {s: 0.0 for s in streams}
-    ms = lambda x: round(x, 3)
-    for step in range(r.randint(2, 6)):
+    ms = (lambda x: int(x)) if whole else (lambda x: round(x, 3))
+    for step in range(r.choice([1, 2, 3, 4, 6])):
         step_start = t
         for _ in range(r.randint(1, 25)):
             t += r.choice([0, 0.5, 1, 3, 10, 50]) * (1 if r.random() < 0.8 else 20)
@@ -74,13 +77,18 @@ def make_trace(seed, path):
             else:
                 name, cat = r.choice(COMPUTE), "kernel"
             start = max(t + r.choice([1, 5, 20, 100]), free[s] + r.choice([0, 0, 1, 7]))
-            dur = r.choice([1, 3, 10, 40, 200, 1000]) * (1 if r.random() < 0.9 else 5) + r.random()
+            dur = r.choice([1, 3, 10, 40, 200, 1000]) * (1 if r.random() < 0.9 else 5) + (
+                0 if whole else r.random())
             start, dur = ms(start), ms(dur)
             free[s] = start + dur
             events.append({"ph": "X", "cat": cat, "name": name, "pid": 0, "tid": s, "ts": start,
                            "dur": dur, "args": {"device": 0, "stream": s, "correlation": corr,
                                                 "External id": corr}})
             corr += 1
+            if r.random() < 0.1:
+                events.append({"ph": "X", "cat": "cpu_op", "name": "triton_poi_fused_add_%d" % corr,
+                               "pid": 1, "tid": 1, "ts": ms(t + 0.5), "dur": ms(r.choice([3, 20, 70])),
+                               "args": {"External id": corr, "stream": 0}})
         t = max([t] + list(free.values())) + r.choice([0, 5, 50, 500])
         events.append({"ph": "X", "cat": r.choice(["user_annotation", "cpu_op"]),
                        "name": "ProfilerStep#%d" % (step + 10), "pid": 1, "tid": 1,
