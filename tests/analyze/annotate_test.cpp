@@ -47,7 +47,7 @@ std::vector<json> events(const json& doc, const std::string& ph, const std::stri
 }
 
 TEST(AnnotatedTrace, StepsGapsAndCountersByHand) {
-  const std::string path = std::filesystem::temp_directory_path() / "goodput_annotated_test.json";
+  const std::string path = goodput::testing::temp_path("annotated_test.json");
   const json doc = annotate(path);
   EXPECT_EQ(doc["goodput"]["schema"], "goodput.annotated-trace");
 
@@ -92,8 +92,7 @@ TEST(AnnotatedTrace, ProfilerOverheadTrack) {
   trace.insert(trace.find('[', at) + 1,
                R"({"ph": "X", "cat": "overhead", "name": "Activity Buffer Request", "pid": 1,
                    "tid": 3, "ts": 70, "dur": 2.5},)");
-  const std::string path =
-      std::filesystem::temp_directory_path() / "goodput_annotated_overhead_test.json";
+  const std::string path = goodput::testing::temp_path("annotated_overhead_test.json");
   const json doc = annotate(path, trace);
   const auto o = events(doc, "X", "cat", "profiler_overhead");
   ASSERT_EQ(o.size(), 1u);
@@ -114,7 +113,7 @@ TEST(AnnotatedTrace, GzipAndEpochTimesStayExact) {
     {"ph":"X","cat":"kernel","name":"k","ts":1679055454045054.125,"dur":3.5,"args":{"stream":7}}
   ]})J"));
   AnalyzeOptions opt;
-  opt.trace_out = std::filesystem::temp_directory_path() / "goodput_annotated_test.json.gz";
+  opt.trace_out = goodput::testing::temp_path("annotated_test.json.gz");
   analyze({{&t, 0.0}}, opt);
   const std::string text = slurp(opt.trace_out);
   EXPECT_NE(text.find("\"ts\":1679055454045054.125"), std::string::npos);

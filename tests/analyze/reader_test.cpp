@@ -433,7 +433,7 @@ TEST(ByteSourceSize, HintIsTheFileOrTheGzipTrailer) {
 }
 
 TEST(KinetoReader, FolderIsOneFilePerRank) {
-  const auto dir = std::filesystem::temp_directory_path() / "goodput_analyze_ranks";
+  const std::filesystem::path dir = testing::temp_path("ranks");
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   for (int r : {1, 0}) {

@@ -28,6 +28,10 @@ namespace {
 constexpr char kTempPrefix[] = "goodput_analyze_test_";
 }  // namespace
 
+std::string temp_path(const std::string& name) {
+  return (process_temp_dir<kTempPrefix>() / name).string();
+}
+
 std::string write_temp(const std::string& text, bool gz, const std::string& suffix) {
   static std::atomic<int> n{0};  // in this process's folder, removed when it exits
   const std::string path =

@@ -11,6 +11,8 @@ std::string shared_trace(const std::string& name);
 // Writes text to a fresh temporary file (gzip-compressed when gz) and returns its path.
 std::string write_temp(const std::string& text, bool gz = false,
                        const std::string& suffix = ".json");
+// A path in this test process's temporary folder (removed with it when the process exits).
+std::string temp_path(const std::string& name);
 
 // A hand-made two-step H100 trace whose breakdown the tests compute by hand (test_util.cpp).
 extern const char* const kHandMade;

@@ -8,6 +8,7 @@
 #include "harness/core/results.hpp"
 #include "profiler/analyze/analysis.hpp"
 #include "profiler/trace/reader.hpp"
+#include "tests/tracer/test_util.hpp"
 
 namespace fs = std::filesystem;
 
@@ -44,7 +45,7 @@ TEST(AnalyzeReader, ReadsTheGoldenTrace) {
 
 TEST(AnalyzeReader, UntracedTraceSaysWhyItIsEmpty) {
   // What the tracer writes when CUPTI refused: no events, and the reason.
-  const std::string path = ::testing::TempDir() + "goodput_untraced.json";
+  const std::string path = (goodput::test::temp_dir("untraced") / "trace.json").string();
   {
     std::FILE* f = std::fopen(path.c_str(), "w");
     ASSERT_NE(f, nullptr);

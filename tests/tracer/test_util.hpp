@@ -19,13 +19,17 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/temp_dir.hpp"
+
 namespace goodput::test {
 
-// A fresh folder per test, named after it.
+inline constexpr char kTracerTestDir[] = "goodput_tracer_test_";
+
+// A fresh folder per test, named after it, inside this test process's temporary folder (removed
+// with everything in it when the process exits).
 inline std::filesystem::path temp_dir(const std::string& prefix) {
-  auto d = std::filesystem::temp_directory_path() /
-           (prefix + "_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  auto d = goodput::testing::process_temp_dir<kTracerTestDir>() /
+           (prefix + "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d;

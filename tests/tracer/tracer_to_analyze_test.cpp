@@ -13,6 +13,7 @@
 #include "profiler/trace_format/salvage.hpp"
 #include "profiler/trace_format/trace_meta.hpp"
 #include "profiler/trace_format/trace_writer.hpp"
+#include "tests/tracer/test_util.hpp"
 
 namespace {
 
@@ -87,9 +88,7 @@ std::string write_trace(const std::string& path) {
 }
 
 TEST(TracerToAnalyze, StepsBreakdownAndNcclByHand) {
-  const auto path =
-      write_trace(std::filesystem::temp_directory_path() /
-                  ("goodput_tracer_to_analyze_" + std::to_string(::getpid()) + ".json"));
+  const auto path = write_trace(goodput::test::temp_dir("to_analyze") / "trace.json");
   const auto t = traceio::read_trace(path);
   EXPECT_EQ(t.format, "goodput");
   ASSERT_TRUE(t.tracer.has_value());
@@ -133,9 +132,7 @@ TEST(TracerToAnalyze, StepsBreakdownAndNcclByHand) {
 // Per-step counter ranges as the tracer writes them reach the reader with their metric values,
 // and analyze counts them as measured FLOPs (SASS: add + mul + 2·fma).
 TEST(TracerToAnalyze, CounterRangesPerStep) {
-  const auto path = (std::filesystem::temp_directory_path() /
-                     ("goodput_tracer_counters_" + std::to_string(::getpid()) + ".json"))
-                        .string();
+  const auto path = (goodput::test::temp_dir("counters") / "trace.json").string();
   trace::TraceWriter w;
   w.open(path, kBase, 4242);
   for (std::uint64_t i = 0; i < 2; ++i) {
@@ -174,8 +171,7 @@ TEST(TracerToAnalyze, CounterRangesPerStep) {
 // A trace salvaged from the partial file of a process that died mid-record: `goodput analyze`
 // reads it, analyses the events kept and says the trace is incomplete, and why.
 TEST(TracerToAnalyze, SalvagedTraceIsAnalysedAndSaysIncomplete) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("goodput_tracer_salvaged_" + std::to_string(::getpid()));
+  const auto dir = goodput::test::temp_dir("salvaged");
   std::filesystem::create_directories(dir);
   trace::PartialTrace p;
   p.final_path = (dir / "t.json").string();
