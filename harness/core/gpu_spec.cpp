@@ -24,6 +24,13 @@ std::string normalize(std::string s) {
   return out;
 }
 
+// A member that must be there, by reference (a subtree is not copied).
+const nlohmann::json& member(const nlohmann::json& j, const char* key, const std::string& where) {
+  const auto it = j.find(key);
+  if (it == j.end()) throw InputError(where + ": missing field '" + key + "'");
+  return *it;
+}
+
 template <typename T>
 T require(const nlohmann::json& j, const char* key, const std::string& where) {
   if (!j.contains(key)) throw InputError(where + ": missing field '" + key + "'");
@@ -57,7 +64,8 @@ const char* to_string(SpecMatch m) {
 SpecDb parse_spec_db(const nlohmann::json& j, const std::string& origin) {
   SpecDb db;
   if (!j.is_object()) throw InputError(origin + ": top level must be an object");
-  const auto archs = require<nlohmann::json>(j, "architectures", origin);
+  const auto& archs = member(j, "architectures", origin);
+  if (!archs.is_object()) throw InputError(origin + ": architectures must be an object");
   for (const auto& [key, a] : archs.items()) {
     const std::string where = origin + ": architectures." + key;
     ArchSpec arch;
@@ -67,7 +75,8 @@ SpecDb parse_spec_db(const nlohmann::json& j, const std::string& origin) {
         require<std::map<std::string, double>>(a, "flop_per_clk_per_sm", where);
     db.archs.emplace(key, std::move(arch));
   }
-  const auto gpus = require<nlohmann::json>(j, "gpus", origin);
+  const auto& gpus = member(j, "gpus", origin);
+  if (!gpus.is_array()) throw InputError(origin + ": gpus must be an array");
   for (std::size_t i = 0; i < gpus.size(); ++i) {
     const auto& g = gpus[i];
     const std::string where = origin + ": gpus[" + std::to_string(i) + "]";

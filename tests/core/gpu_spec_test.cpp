@@ -133,4 +133,17 @@ TEST(GpuSpec, BadSpecDataNamesTheField) {
         << e.what();
   }
   EXPECT_THROW(load_spec_db("/nonexistent/specs.json"), InputError);
+  // A table of the wrong shape is an input error naming it, not a JSON library exception.
+  for (const char* key : {"architectures", "gpus"}) {
+    nlohmann::json shape = bad;
+    shape[key] = "none";
+    try {
+      parse_spec_db(shape, "specs.json");
+      FAIL() << key;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("specs.json: ") + key + " must be"),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
