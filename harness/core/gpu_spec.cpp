@@ -123,6 +123,27 @@ SpecDb load_default_spec_db() {
   return load_spec_db(data_path("gpu_specs.json"));
 }
 
+std::vector<const GpuSpec*> specs_named(const SpecDb& db, const std::string& query) {
+  auto tier = [&](auto&& hit, bool aliases) {
+    std::vector<const GpuSpec*> out;
+    for (const auto& g : db.gpus)
+      if (hit(g.name) || (aliases && std::any_of(g.names.begin(), g.names.end(), hit)))
+        out.push_back(&g);
+    return out;
+  };
+  if (auto exact = tier([&](const std::string& n) { return n == query; }, true); !exact.empty())
+    return exact;
+  const std::string want = normalize(query);
+  if (want.empty()) return {};
+  if (auto same = tier([&](const std::string& n) { return normalize(n) == want; }, true);
+      !same.empty())
+    return same;
+  // A part of a spec's own name only: device aliases ("NVIDIA A100 80GB PCIe") would pick one
+  // form of a card for a part that names them all.
+  return tier([&](const std::string& n) { return normalize(n).find(want) != std::string::npos; },
+              false);
+}
+
 const GpuSpec* find_spec(const SpecDb& db, const std::string& device_name, int sms,
                          SpecMatch* how) {
   const std::string want = normalize(device_name);

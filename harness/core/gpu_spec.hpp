@@ -66,6 +66,11 @@ struct DevicePeaks {
   std::vector<PeakEntry> flops;
 };
 
+// The specs a person means by `query` (`--gpu`): its exact name or alias; else those whose name
+// or an alias equals it ignoring case, spaces and punctuation ("h200-sxm-141gb"); else those
+// whose name holds it so ("h200 sxm", "l40"). Several entries: ambiguous, for the caller to say.
+std::vector<const GpuSpec*> specs_named(const SpecDb& db, const std::string& query);
+
 // Find the spec for a device: name alias and SM count must both agree for an exact match.
 const GpuSpec* find_spec(const SpecDb& db, const std::string& device_name, int sms,
                          SpecMatch* how = nullptr);

@@ -70,18 +70,24 @@ PeakSet resolve_peaks(const traceio::RankTrace& t, const std::string& gpu_overri
   PeakSet p;
   DeviceInfo dev;
   if (!gpu_override.empty()) {
-    // --gpu names a spec (canonical name or an alias); take its SM count and architecture.
-    const GpuSpec* hit = nullptr;
-    for (const auto& g : db.gpus) {
-      if (g.name == gpu_override ||
-          std::find(g.names.begin(), g.names.end(), gpu_override) != g.names.end())
-        hit = &g;
+    // --gpu names a spec (its name or an alias, in any case and spacing, or a unique part of
+    // one); take its SM count and architecture.
+    const auto named = specs_named(db, gpu_override);
+    auto list = [](const std::vector<const GpuSpec*>& specs) {
+      std::string s;
+      for (const auto* g : specs) s += (s.empty() ? "" : ", ") + g->name;
+      return s;
+    };
+    if (named.size() > 1)
+      throw InputError("--gpu \"" + gpu_override + "\" is ambiguous: " + list(named) +
+                       " (give one of these names)");
+    if (named.empty()) {
+      std::vector<const GpuSpec*> all;
+      for (const auto& g : db.gpus) all.push_back(&g);
+      throw InputError("--gpu \"" + gpu_override + "\": not in the GPU spec table (" + list(all) +
+                       ")");
     }
-    if (!hit) {
-      std::string known;
-      for (const auto& g : db.gpus) known += (known.empty() ? "" : ", ") + g.name;
-      throw InputError("--gpu \"" + gpu_override + "\": not in the GPU spec table (" + known + ")");
-    }
+    const GpuSpec* hit = named.front();
     dev.name = hit->names.empty() ? hit->name : hit->names.front();
     dev.sms = hit->sms;
     const std::string a = hit->arch;  // "sm_90"

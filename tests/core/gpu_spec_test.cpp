@@ -120,6 +120,26 @@ TEST(GpuSpec, UnknownCardFallsBackToArchitecture) {
   EXPECT_NE(unknown_arch.note.find("sm_420"), std::string::npos);
 }
 
+// `--gpu` takes a spec's name or alias in any case and spacing, or a unique part of its name.
+TEST(GpuSpec, SpecsNamedAsAPersonTypesThem) {
+  auto names = [](const std::string& q) {
+    std::vector<std::string> out;
+    for (const auto* g : specs_named(db(), q)) out.push_back(g->name);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(names("H200 SXM 141GB"), V{"H200 SXM 141GB"});
+  EXPECT_EQ(names("h200-sxm-141gb"), V{"H200 SXM 141GB"});
+  EXPECT_EQ(names("NVIDIA H100 80GB HBM3"), V{"H100 SXM5 80GB"});  // the device's own name
+  EXPECT_EQ(names("nvidia a100-sxm4-80gb"), V{"A100 SXM4 80GB"});
+  EXPECT_EQ(names("h200 sxm"), V{"H200 SXM 141GB"});
+  EXPECT_EQ(names("b200"), V{"B200 180GB"});
+  EXPECT_EQ(names("h100").size(), 3u);    // SXM5, PCIe, NVL: ambiguous
+  EXPECT_TRUE(names("a100 80").empty());  // a part of an alias only would pick one form
+  EXPECT_TRUE(names("nope").empty());
+  EXPECT_TRUE(names("--").empty());
+}
+
 TEST(GpuSpec, BadSpecDataNamesTheField) {
   const nlohmann::json bad = {
       {"architectures",
