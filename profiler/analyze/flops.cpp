@@ -14,9 +14,12 @@ namespace {
 
 using Dims = std::vector<std::int64_t>;
 
+// The product of d[from, to), or 0 when a size is not positive or the product leaves int64
+// (recorded shapes come from any file: two negative sizes must not make a positive count).
 std::int64_t prod(const Dims& d, std::size_t from, std::size_t to) {
   std::int64_t p = 1;
-  for (std::size_t i = from; i < to && i < d.size(); ++i) p *= d[i];
+  for (std::size_t i = from; i < to && i < d.size(); ++i)
+    if (d[i] <= 0 || __builtin_mul_overflow(p, d[i], &p)) return 0;
   return p;
 }
 
@@ -109,7 +112,9 @@ std::optional<OpFlops> op_flops(const std::string& name, const traceio::OpShapes
   } else if (name == "aten::baddbmm") {
     const Dims &a = arg(1), &b = arg(2);
     if (a.size() == 3 && b.size() == 3) f = gemm(a[0], a[1], b[2], a[2]);
-    if (f) f->flops += static_cast<double>(f->batch * f->m) * static_cast<double>(f->n);
+    if (f)
+      f->flops +=
+          static_cast<double>(f->batch) * static_cast<double>(f->m) * static_cast<double>(f->n);
     dtype_arg = 1;
   } else if (name == "aten::linear") {
     const Dims &x = arg(0), &w = arg(1);
@@ -129,20 +134,24 @@ std::optional<OpFlops> op_flops(const std::string& name, const traceio::OpShapes
     for (const auto& s : kSdpaOps) {
       if (name != s.name) continue;
       const Dims &q = arg(s.q_arg), &k = arg(s.q_arg + 1), &v = arg(s.q_arg + 2);
-      if (q.size() != 4 || k.size() != 4 || !all_positive(q) || !all_positive(k)) break;
+      if (q.size() != 4 || k.size() != 4 || !all_positive(q) || !all_positive(k) ||
+          (v.size() == 4 && !all_positive(v)))
+        break;
       const std::size_t hi = s.bshd ? 2 : 1, si = s.bshd ? 1 : 2;
       const std::int64_t b = q[0], h = q[hi], sq = q[si], dq = q[3], sk = k[si];
       const std::int64_t dv = v.size() == 4 ? v[3] : dq;
+      std::int64_t bh = 0;
+      if (__builtin_mul_overflow(b, h, &bh)) break;  // no real tensor: FLOPs unknown
       OpFlops a;
       a.kind = "attention";
-      a.batch = b * h;
+      a.batch = bh;
       a.m = sq;
       a.n = sk;
       a.k = dq;
       a.causal = concrete_true(op, s.causal_arg);
       a.backward = s.backward;
-      double fwd = 2.0 * static_cast<double>(b * h) * static_cast<double>(sq) *
-                   static_cast<double>(sk) * static_cast<double>(dq + dv);
+      double fwd = 2.0 * static_cast<double>(bh) * static_cast<double>(sq) *
+                   static_cast<double>(sk) * (static_cast<double>(dq) + static_cast<double>(dv));
       if (a.causal) fwd /= 2;
       a.flops = s.backward ? 2.5 * fwd : fwd;
       f = a;

@@ -63,6 +63,25 @@ TEST(OpFlops, Attention) {
   EXPECT_DOUBLE_EQ(bshd->flops, 4.0 * 2 * 8 * 128 * 256 * 64);
 }
 
+// Shapes come from any file: sizes that are not positive, or whose product leaves int64, give no
+// FLOPs (two negative sizes once made a positive count, and a product past int64 was undefined).
+TEST(OpFlops, ImpossibleShapesGiveNoFlops) {
+  constexpr std::int64_t kHuge = std::int64_t{1} << 40;
+  EXPECT_FALSE(op_flops("aten::linear", op({{-4, -2, 512}, {2048, 512}, {}})));
+  EXPECT_FALSE(op_flops("aten::linear", op({{0, 141, 512}, {2048, 512}, {}})));
+  EXPECT_FALSE(op_flops("aten::linear", op({{kHuge, kHuge, 512}, {2048, 512}, {}})));
+  EXPECT_FALSE(op_flops("aten::matmul", op({{kHuge, kHuge, 64, 32}, {kHuge, kHuge, 32, 64}})));
+  EXPECT_FALSE(op_flops("aten::scaled_dot_product_attention",
+                        op({{kHuge, kHuge, 128, 64}, {kHuge, kHuge, 256, 64}, {2, 8, 256, 64}})));
+  EXPECT_FALSE(op_flops("aten::scaled_dot_product_attention",
+                        op({{2, 8, 128, 64}, {2, 8, 256, 64}, {2, 8, 256, -64}})));
+  // Large but real: counted in double.
+  const auto big =
+      op_flops("aten::baddbmm", op({{1, 1, 1}, {1 << 20, 1 << 20, 8}, {1 << 20, 8, 1 << 20}}));
+  ASSERT_TRUE(big);
+  EXPECT_DOUBLE_EQ(big->flops, 2.0 * 0x1p20 * 0x1p20 * 0x1p20 * 8 + 0x1p60);
+}
+
 struct TraceLensCase {
   const char* trace;
   const char* report;

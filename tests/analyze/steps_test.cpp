@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -299,18 +298,6 @@ TEST(RankTable, ManyRanksShowFastestMedianSlowestAndStragglerCounts) {
   EXPECT_NE(all.report.find("\nrank 3 "), std::string::npos);
   EXPECT_EQ(all.report.find("sections left out"), std::string::npos);
   EXPECT_NE(all.report.find("  ProfilerStep#2: slowest rank 29"), std::string::npos);
-}
-
-TEST(Performance, ReadsFasterThanHta) {
-  GOODPUT_REQUIRE_TRACE(path, "nccl_data.json.gz");
-  const std::clock_t c0 = std::clock();
-  const auto t = traceio::read_trace(path);
-  const double cpu_s = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
-  const double mbps = static_cast<double>(t.bytes) / 1e6 / cpu_s;
-  RecordProperty("nccl_data_mb_per_s", std::to_string(mbps));
-  std::printf("read nccl_data: %.1f MB of JSON in %.3f s CPU = %.0f MB/s (HTA: ~6.5 MB/s)\n",
-              static_cast<double>(t.bytes) / 1e6, cpu_s, mbps);
-  EXPECT_GT(mbps, 10 * 6.5);
 }
 
 TEST(Faults, NoGpuEventsIsAnInputError) {
