@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <simdjson.h>
+
 #include "harness/core/data_dir.hpp"
 #include "harness/core/error.hpp"
 
@@ -24,21 +26,135 @@ std::string normalize(std::string s) {
   return out;
 }
 
-// A member that must be there, by reference (a subtree is not copied).
-const nlohmann::json& member(const nlohmann::json& j, const char* key, const std::string& where) {
-  const auto it = j.find(key);
-  if (it == j.end()) throw InputError(where + ": missing field '" + key + "'");
-  return *it;
+// The spec file is read by every `goodput analyze`, beside the trace: simdjson's DOM makes that
+// a few microseconds (nlohmann's took a quarter millisecond of a core the read could use).
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+[[noreturn]] void wrong_type(const std::string& where, const std::string& key, const char* want) {
+  throw InputError(where + ": field '" + key + "' has the wrong type (expected " + want + ")");
 }
 
-template <typename T>
-T require(const nlohmann::json& j, const char* key, const std::string& where) {
-  if (!j.contains(key)) throw InputError(where + ": missing field '" + key + "'");
-  try {
-    return j.at(key).get<T>();
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(where + ": field '" + key + "' has the wrong type (" + e.what() + ")");
+// A member that must be there.
+element field(object o, const char* key, const std::string& where) {
+  element v;
+  if (o[key].get(v)) throw InputError(where + ": missing field '" + key + "'");
+  return v;
+}
+
+object object_of(element v, const std::string& where, const std::string& key) {
+  object o;
+  if (v.get(o)) wrong_type(where, key, "an object");
+  return o;
+}
+
+std::string string_of(element v, const std::string& where, const std::string& key) {
+  std::string_view t;
+  if (v.get(t)) wrong_type(where, key, "a string");
+  return std::string(t);
+}
+
+double number_of(element v, const std::string& where, const std::string& key) {
+  double d = 0;
+  if (v.get(d)) wrong_type(where, key, "a number");
+  return d;
+}
+
+int int_of(element v, const std::string& where, const std::string& key) {
+  std::int64_t i = 0;
+  if (v.get(i) || i < INT32_MIN || i > INT32_MAX) wrong_type(where, key, "an integer");
+  return static_cast<int>(i);
+}
+
+std::map<std::string, double> numbers_by_name(element v, const std::string& where,
+                                              const std::string& key) {
+  std::map<std::string, double> out;
+  for (auto [k, x] : object_of(v, where, key)) {
+    double d = 0;
+    if (x.get(d)) wrong_type(where, key + "." + std::string(k), "a number");
+    out[std::string(k)] = d;  // a repeated key: the last, as before
   }
+  return out;
+}
+
+std::vector<std::string> strings_of(element v, const std::string& where, const std::string& key) {
+  array a;
+  if (v.get(a)) wrong_type(where, key, "an array of strings");
+  std::vector<std::string> out;
+  for (element x : a) out.push_back(string_of(x, where, key));
+  return out;
+}
+
+// An optional number: `fallback` when absent.
+double number_or(object o, const char* key, double fallback, const std::string& where) {
+  element v;
+  return o[key].get(v) ? fallback : number_of(v, where, key);
+}
+
+SpecDb spec_db_of(element root, const std::string& origin) {
+  SpecDb db;
+  object top;
+  if (root.get(top)) throw InputError(origin + ": top level must be an object");
+  object archs;
+  if (field(top, "architectures", origin).get(archs))
+    throw InputError(origin + ": architectures must be an object");
+  for (auto [key, a] : archs) {
+    const std::string where = origin + ": architectures." + std::string(key);
+    const object ao = object_of(a, origin + ": architectures", std::string(key));
+    ArchSpec arch;
+    arch.key = std::string(key);
+    arch.family = string_of(field(ao, "family", where), where, "family");
+    arch.flop_per_clk_per_sm =
+        numbers_by_name(field(ao, "flop_per_clk_per_sm", where), where, "flop_per_clk_per_sm");
+    db.archs.emplace(arch.key, std::move(arch));
+  }
+  array gpus;
+  if (field(top, "gpus", origin).get(gpus)) throw InputError(origin + ": gpus must be an array");
+  std::size_t i = 0;
+  for (element ge : gpus) {
+    const std::string where = origin + ": gpus[" + std::to_string(i++) + "]";
+    object g;
+    if (ge.get(g)) throw InputError(where + " must be an object");
+    GpuSpec s;
+    s.name = string_of(field(g, "name", where), where, "name");
+    s.names = strings_of(field(g, "device_names", where), where, "device_names");
+    s.arch = string_of(field(g, "arch", where), where, "arch");
+    if (!db.archs.count(s.arch)) throw InputError(where + ": unknown arch '" + s.arch + "'");
+    s.sms = int_of(field(g, "sms", where), where, "sms");
+    s.boost_clock_mhz = number_of(field(g, "boost_clock_mhz", where), where, "boost_clock_mhz");
+    s.tensor_clock_mhz = number_or(g, "tensor_clock_mhz", s.boost_clock_mhz, where);
+    s.memory_gb = number_of(field(g, "memory_gb", where), where, "memory_gb");
+    s.hbm_bandwidth_gbps =
+        number_of(field(g, "memory_bandwidth_gbps", where), where, "memory_bandwidth_gbps");
+    s.l2_mb = number_or(g, "l2_mb", 0.0, where);
+    s.datasheet_tflops =
+        numbers_by_name(field(g, "datasheet_tflops", where), where, "datasheet_tflops");
+    if (element src; !g["source"].get(src)) s.source = string_of(src, where, "source");
+    for (const auto& [dt, v] : s.datasheet_tflops) {
+      if (std::find(peak_dtypes().begin(), peak_dtypes().end(), dt) == peak_dtypes().end())
+        throw InputError(where + ": unknown data type '" + dt + "' in datasheet_tflops");
+      if (!(v > 0)) throw InputError(where + ": datasheet_tflops." + dt + " must be positive");
+    }
+    db.gpus.push_back(std::move(s));
+  }
+  return db;
+}
+
+SpecDb spec_db_of_text(const std::string& text, const std::string& origin) {
+  simdjson::dom::parser parser;
+  element root;
+  if (parser.parse(simdjson::padded_string(text)).get(root)) {
+    // simdjson names no position: nlohmann's parser says where the text goes wrong.
+    try {
+      const auto j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw InputError(origin + ": malformed JSON at byte " + std::to_string(e.byte) + ": " +
+                       e.what());
+    }
+    throw InputError(origin + ": malformed JSON");
+  }
+  return spec_db_of(root, origin);
 }
 
 }  // namespace
@@ -62,61 +178,15 @@ const char* to_string(SpecMatch m) {
 }
 
 SpecDb parse_spec_db(const nlohmann::json& j, const std::string& origin) {
-  SpecDb db;
-  if (!j.is_object()) throw InputError(origin + ": top level must be an object");
-  const auto& archs = member(j, "architectures", origin);
-  if (!archs.is_object()) throw InputError(origin + ": architectures must be an object");
-  for (const auto& [key, a] : archs.items()) {
-    const std::string where = origin + ": architectures." + key;
-    ArchSpec arch;
-    arch.key = key;
-    arch.family = require<std::string>(a, "family", where);
-    arch.flop_per_clk_per_sm =
-        require<std::map<std::string, double>>(a, "flop_per_clk_per_sm", where);
-    db.archs.emplace(key, std::move(arch));
-  }
-  const auto& gpus = member(j, "gpus", origin);
-  if (!gpus.is_array()) throw InputError(origin + ": gpus must be an array");
-  for (std::size_t i = 0; i < gpus.size(); ++i) {
-    const auto& g = gpus[i];
-    const std::string where = origin + ": gpus[" + std::to_string(i) + "]";
-    GpuSpec s;
-    s.name = require<std::string>(g, "name", where);
-    s.names = require<std::vector<std::string>>(g, "device_names", where);
-    s.arch = require<std::string>(g, "arch", where);
-    if (!db.archs.count(s.arch)) throw InputError(where + ": unknown arch '" + s.arch + "'");
-    s.sms = require<int>(g, "sms", where);
-    s.boost_clock_mhz = require<double>(g, "boost_clock_mhz", where);
-    s.tensor_clock_mhz = g.value("tensor_clock_mhz", s.boost_clock_mhz);
-    s.memory_gb = require<double>(g, "memory_gb", where);
-    s.hbm_bandwidth_gbps = require<double>(g, "memory_bandwidth_gbps", where);
-    s.l2_mb = g.value("l2_mb", 0.0);
-    s.datasheet_tflops = require<std::map<std::string, double>>(g, "datasheet_tflops", where);
-    s.source = g.value("source", "");
-    for (const auto& [dt, v] : s.datasheet_tflops) {
-      if (std::find(peak_dtypes().begin(), peak_dtypes().end(), dt) == peak_dtypes().end())
-        throw InputError(where + ": unknown data type '" + dt + "' in datasheet_tflops");
-      if (!(v > 0)) throw InputError(where + ": datasheet_tflops." + dt + " must be positive");
-    }
-    db.gpus.push_back(std::move(s));
-  }
-  return db;
+  return spec_db_of_text(j.dump(), origin);
 }
 
 SpecDb load_spec_db(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open GPU spec file");
-  // Parsed from memory: nlohmann reads an istream a character at a time, several times slower,
-  // and this file is read by every `goodput analyze`.
   std::ostringstream text;
   text << in.rdbuf();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text.view());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(path + ": malformed JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-  }
-  return parse_spec_db(j, path);
+  return spec_db_of_text(text.str(), path);
 }
 
 SpecDb load_default_spec_db() {

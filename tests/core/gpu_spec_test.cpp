@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "harness/core/error.hpp"
 
 using namespace goodput;
@@ -153,6 +155,55 @@ TEST(GpuSpec, BadSpecDataNamesTheField) {
         << e.what();
   }
   EXPECT_THROW(load_spec_db("/nonexistent/specs.json"), InputError);
+  // A field of the wrong type, required or optional, names the field and the type wanted.
+  auto error_of = [](const nlohmann::json& j) {
+    try {
+      parse_spec_db(j, "specs.json");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  nlohmann::json good = bad;
+  good["gpus"][0].update({{"sms", 132},
+                          {"boost_clock_mhz", 1980},
+                          {"memory_gb", 80},
+                          {"memory_bandwidth_gbps", 3350},
+                          {"datasheet_tflops", {{"bf16", 989.4}}}});
+  EXPECT_EQ(error_of(good), "");
+  auto with = [&](const char* key, nlohmann::json v) {
+    nlohmann::json j = good;
+    j["gpus"][0][key] = std::move(v);
+    return error_of(j);
+  };
+  EXPECT_NE(
+      with("sms", "132").find("gpus[0]: field 'sms' has the wrong type (expected an integer)"),
+      std::string::npos);
+  EXPECT_NE(with("tensor_clock_mhz", "fast").find("field 'tensor_clock_mhz' has the wrong type"),
+            std::string::npos);
+  EXPECT_NE(with("datasheet_tflops", {{"bf16", "lots"}})
+                .find("field 'datasheet_tflops.bf16' has the wrong type (expected a number)"),
+            std::string::npos);
+  EXPECT_NE(with("device_names", {1, 2}).find("field 'device_names' has the wrong type"),
+            std::string::npos);
+  nlohmann::json not_object = good;
+  not_object["gpus"][0] = 7;
+  EXPECT_NE(error_of(not_object).find("gpus[0] must be an object"), std::string::npos);
+  // Malformed JSON names the byte where it goes wrong.
+  const std::string path = ::testing::TempDir() + "goodput_bad_specs.json";
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("{\"architectures\": {}, \"gpus\": [,]}", f);
+  std::fclose(f);
+  try {
+    load_spec_db(path);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("goodput_bad_specs.json: malformed JSON at byte 32"),
+              std::string::npos)
+        << e.what();
+  }
+  std::remove(path.c_str());
   // A table of the wrong shape is an input error naming it, not a JSON library exception.
   for (const char* key : {"architectures", "gpus"}) {
     nlohmann::json shape = bad;
