@@ -52,7 +52,8 @@ def make_trace(seed, path):
     """A random step trace; times in microseconds near 1e15 as Kineto's are (where a float64
     holds quarter microseconds: HTA's rounding sees that double), with three decimals or whole;
     one to six ProfilerSteps (HTA trims the last only from two on); some CPU ops that name a
-    stream, as torch.compile's Triton launchers do (HTA counts them as GPU work)."""
+    stream, as torch.compile's Triton launchers do, and cuda_sync records of the host waiting
+    (HTA counts those on a stream as GPU work)."""
     r = random.Random(seed)
     whole = r.random() < 0.3
     events = []
@@ -85,6 +86,16 @@ def make_trace(seed, path):
                            "dur": dur, "args": {"device": 0, "stream": s, "correlation": corr,
                                                 "External id": corr}})
             corr += 1
+            if r.random() < 0.15:  # the host waits: cudaStreamSynchronize and its sync record
+                kind = r.choice(["Stream Sync", "Stream Wait Event", "Event Sync", "Context Sync"])
+                wait_on = -1 if kind in ("Event Sync", "Context Sync") else s
+                events.append({"ph": "X", "cat": "cuda_runtime", "name": "cudaStreamSynchronize",
+                               "pid": 1, "tid": 1, "ts": ms(t + 1), "dur": 30,
+                               "args": {"correlation": corr + 500000}})
+                events.append({"ph": "X", "cat": "cuda_sync", "name": kind, "pid": 1, "tid": 1,
+                               "ts": ms(t + 2), "dur": ms(r.choice([1, 5, 25]) + (0 if whole else r.random())),
+                               "args": {"cuda_sync_kind": kind, "stream": wait_on,
+                                        "correlation": corr + 500000, "device": 0}})
             if r.random() < 0.1:
                 events.append({"ph": "X", "cat": "cpu_op", "name": "triton_poi_fused_add_%d" % corr,
                                "pid": 1, "tid": 1, "ts": ms(t + 0.5), "dur": ms(r.choice([3, 20, 70])),

@@ -545,7 +545,8 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
                            {"last_profiler_step_dropped", h.last_step_dropped},
                            {"gpu_events_used", h.gpu_events_used},
                            {"gpu_events_dropped", h.gpu_events_dropped},
-                           {"cpu_ops_with_stream", h.cpu_ops_with_stream}};
+                           {"cpu_ops_with_stream", h.cpu_ops_with_stream},
+                           {"syncs_with_stream", h.syncs_with_stream}};
 
     // FLOPs of GEMM/attention ops.
     const std::vector<OpInstance>& ops = work[rank_index].ops;

@@ -37,15 +37,23 @@ HtaBreakdown hta_breakdown(const traceio::RankTrace& t) {
     step_names.insert(op.name);
     last_step_start = std::max(last_step_start, op.ts);
   }
+  // HTA's trimming: events it takes for GPU work (a stream and a correlation, or a device-wide
+  // Event or Context Sync) stay when a CPU event before the last step's start has their
+  // correlation; the other events stay when they start before it. -1, the correlation of every
+  // op without one, is always among them (the first ProfilerStep itself).
   FlatIndex<bool> launched;
   const bool trim = step_names.size() >= 2;
+  const std::int64_t last_us = trim ? ceil_us(last_step_start) : 0;
   if (trim) {
-    launched.reserve(t.runtime.size());
+    launched.reserve(t.runtime.size() + 1);
+    launched.add(-1, true);
     for (const auto& r : t.runtime)
-      if (ceil_us(r.ts) < ceil_us(last_step_start) && r.correlation >= 0)
-        launched.add(r.correlation, true);
+      if (ceil_us(r.ts) < last_us) launched.add(r.correlation, true);
     launched.build();
   }
+  auto kept = [&](bool gpu, std::int64_t correlation, std::int64_t ts) {
+    return !trim || (gpu ? launched.find(correlation) != nullptr : ceil_us(ts) < last_us);
+  };
   // Kernel names repeat: each name's HTA type found once.
   std::vector<std::int8_t> type_of(t.names.size(), -1);
   out.last_step_dropped = trim;
@@ -75,20 +83,31 @@ HtaBreakdown hta_breakdown(const traceio::RankTrace& t) {
         break;
     }
   };
+  // Its breakdown then counts every kept event whose args name a stream (not -1).
   for (const auto& g : t.gpu) {
-    if (trim && !launched.find(g.correlation)) {
+    if (!kept(g.stream >= 0 && g.correlation >= 0, g.correlation, g.ts)) {
       ++out.gpu_events_dropped;
       continue;
     }
+    if (g.stream == -1) continue;
     ++out.gpu_events_used;
     add(g.name, g.ts, g.dur);
   }
-  // HTA takes every event whose args name a stream for GPU work: CPU ops too (torch.compile's
-  // Triton launchers record one), kept by its trimming when they start before the last step.
+  // CPU ops too (torch.compile's Triton launchers record a stream) ...
   for (const auto& op : t.ops) {
-    if (op.stream == -1 || (trim && ceil_us(op.ts) >= ceil_us(last_step_start))) continue;
+    if (op.stream == -1 || !kept(false, -1, op.ts)) continue;
     ++out.cpu_ops_with_stream;
     add(op.name, op.ts, op.dur);
+  }
+  // ... and the host's waits on a stream (a Stream Sync is "other" time to it, neither compute
+  // nor communication; a Stream Wait Event, whose name holds no "Sync", compute).
+  for (const auto& e : t.syncs) {
+    const std::string& n = t.names[e.name];
+    const bool gpu =
+        (e.stream >= 0 && e.correlation >= 0) || n == "Event Sync" || n == "Context Sync";
+    if (e.stream == -1 || !kept(gpu, e.correlation, e.ts)) continue;
+    ++out.syncs_with_stream;
+    add(e.name, e.ts, e.dur);
   }
   if (all.empty())
     throw InputError(t.path + ": no GPU events (kernels, memcpy, memset) to analyse" +

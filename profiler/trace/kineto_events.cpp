@@ -35,6 +35,7 @@ enum class Cat {
   kGpuAnnotation,
   kCounterRange,
   kOverhead,
+  kSync,
   kFlow,
   kOther
 };
@@ -60,6 +61,9 @@ Cat category(std::string_view cat) {
     case 8:
       if (cat == "Operator"sv) return Cat::kCpuOp;
       if (cat == "overhead"sv) return Cat::kOverhead;
+      break;
+    case 9:
+      if (cat == "cuda_sync"sv) return Cat::kSync;
       break;
     case 10:
       if (cat == "gpu_memcpy"sv) return Cat::kMemcpy;
@@ -405,6 +409,14 @@ void keep_event(RankTrace& out, EventFields& f, Cat c, Bad&& bad) {
       base(a);
       a.tid = f.tid;
       out.gpu_annotations.push_back(a);
+      break;
+    }
+    case Cat::kSync: {
+      SyncEvent e;
+      base(e);
+      e.stream = f.args.stream;
+      e.correlation = f.args.correlation;
+      out.syncs.push_back(e);
       break;
     }
     case Cat::kOverhead: {

@@ -100,6 +100,10 @@ void append_part(RankTrace& out, RankTrace&& part) {
     r.name = names[r.name];
     out.runtime.push_back(r);
   }
+  for (auto& e : part.syncs) {
+    e.name = names[e.name];
+    out.syncs.push_back(e);
+  }
   for (auto& a : part.gpu_annotations) {
     a.name = names[a.name];
     out.gpu_annotations.push_back(a);

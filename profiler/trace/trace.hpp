@@ -188,6 +188,16 @@ struct GpuAnnotation {
   std::int64_t tid = 0;
 };
 
+// cuda_sync: the host waiting for a stream, an event or the device (CUPTI's synchronization
+// records, which Kineto and goodput's tracer write). Not GPU work; HTA counts the ones on a
+// stream as if it were.
+struct SyncEvent {
+  NameId name = 0;  // Stream Sync, Event Sync, Stream Wait Event, Context Sync
+  std::int64_t ts = 0, dur = 0;
+  std::int32_t stream = -1;
+  std::int64_t correlation = -1;
+};
+
 // A hardware-counter range (Kineto's CUPTI range profiler, cat "cuda_profiler_range"): one kernel
 // or one step, with metric values such as smsp__sass_thread_inst_executed_op_ffma_pred_on.sum.
 // Kineto lays these ranges out one after another: their times are not the kernels' times.
@@ -254,6 +264,7 @@ struct RankTrace {
   std::vector<CpuOp> ops;
   std::vector<RuntimeCall> runtime;
   std::vector<GpuAnnotation> gpu_annotations;
+  std::vector<SyncEvent> syncs;
   std::vector<ProfilerOverhead> overheads;  // cat "overhead"
   std::vector<CounterRange> counter_ranges;
   std::int64_t flow_events = 0;     // ac2g / async_cpu_to_gpu / 2021 "async" launch flows

@@ -106,5 +106,24 @@ TEST(HtaBreakdown, CountsCpuOpsWithAStreamAsHtaDoes) {
   EXPECT_EQ(stepped.span_us, 25);
 }
 
+// cuda_sync records of the host waiting: one on a stream is GPU work to HTA (a Stream Sync of
+// type "other", a Stream Wait Event compute), a device-wide Event Sync (stream -1) is not; and
+// none of them is GPU work in goodput's own breakdown.
+TEST(HtaBreakdown, CountsStreamWaitsAsHtaDoes) {
+  const auto t = traceio::read_trace(testing::write_temp(R"J({"traceEvents": [
+    {"ph":"X","cat":"kernel","name":"k","ts":0,"dur":10,"args":{"stream":7,"correlation":1}},
+    {"ph":"X","cat":"kernel","name":"k","ts":90,"dur":10,"args":{"stream":7,"correlation":2}},
+    {"ph":"X","cat":"cuda_sync","name":"Stream Sync","ts":20,"dur":10,"args":{"stream":7,"correlation":3}},
+    {"ph":"X","cat":"cuda_sync","name":"Stream Wait Event","ts":40,"dur":10,"args":{"stream":7,"correlation":4}},
+    {"ph":"X","cat":"cuda_sync","name":"Event Sync","ts":60,"dur":10,"args":{"stream":-1,"correlation":5}}]})J"));
+  ASSERT_EQ(t.syncs.size(), 3u);
+  const auto b = hta_breakdown(t);
+  EXPECT_EQ(b.syncs_with_stream, 2u);
+  EXPECT_EQ(b.span_us, 100);
+  EXPECT_EQ(b.idle_us, 60);
+  EXPECT_EQ(b.compute_us, 30);      // the kernels and the Stream Wait Event
+  EXPECT_EQ(b.non_compute_us, 10);  // the Stream Sync
+}
+
 }  // namespace
 }  // namespace goodput::analyze
