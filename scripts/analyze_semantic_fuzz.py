@@ -3,8 +3,8 @@
 
 Byte-level fuzzing (scripts/fuzz.sh) rarely gets past the reader; these traces always parse and
 then stress the analysis: zero and huge sizes in recorded shapes, negative sizes, kernels before
-their launch, steps that overlap or hold no GPU work, NCCL args of every kind, one to three
-ranks, unknown GPUs, and random options (--step-marker, --model, --gpu, --warmup, --trace-out,
+their launch, steps that overlap or hold no GPU work, NCCL args of every kind, host waits
+(cuda_sync) on odd streams, one to three ranks, unknown GPUs, and random options (--step-marker, --model, --gpu, --warmup, --trace-out,
 --window, --full, --top). Every run must exit 0 or 2, print no sanitizer report, and leave valid
 JSON (no NaN) in its results file and annotated trace. Exit 1 and the seeds that failed otherwise.
 
@@ -86,6 +86,12 @@ def make_rank(r, rank, world):
                        "ts": t + r.choice([-10, 0, 3, 50, 10**5]), "dur": r.choice([0, 0.5, 1, 30, 2000]), "args": kargs})
             if r.random() < 0.5:
                 ev.append({"ph": "s", "id": corr, "pid": 1, "tid": 1, "ts": t, "cat": "ac2g", "name": "ac2g"})
+            if r.random() < 0.15:
+                kind = r.choice(["Stream Sync", "Event Sync", "Stream Wait Event", "Context Sync", ""])
+                ev.append({"ph": "X", "cat": "cuda_sync", "name": kind, "pid": 1, "tid": 1,
+                           "ts": t + r.choice([-3, 0, 2]), "dur": r.choice([0, 0.5, 4, 10**6]),
+                           "args": {"stream": r.choice([7, -1, 13, -7]), "correlation": r.choice([corr, -1, 0]),
+                                    "cuda_sync_kind": kind}})
             corr += 1
         t += r.choice([0, 10, 1000])
         name = (marker + str(s + r.choice([0, 0, 0, 7]))) if marker == "ProfilerStep#" else marker
