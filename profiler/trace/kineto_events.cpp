@@ -114,22 +114,6 @@ struct Args {
   OpShapes shapes;
   std::optional<double> flops;
   std::vector<std::pair<std::string, double>> metrics;  // counter names hold "__"
-  // Inner shape vectors of earlier events, emptied but keeping their memory: a shape read
-  // reuses one instead of allocating.
-  std::vector<std::vector<std::int64_t>> spare_dims;
-  void recycle_dims() {
-    for (auto& d : shapes.input_dims) {
-      d.clear();
-      spare_dims.push_back(std::move(d));
-    }
-    shapes.input_dims.clear();
-  }
-  std::vector<std::int64_t>& new_dims() {
-    if (spare_dims.empty()) return shapes.input_dims.emplace_back();
-    shapes.input_dims.push_back(std::move(spare_dims.back()));
-    spare_dims.pop_back();
-    return shapes.input_dims.back();
-  }
   void reset() {
     correlation = external_id = bytes = -1;
     device = stream = -1;
@@ -315,9 +299,7 @@ struct EventFields {
   ShapeId shapes = 0;  // an op's, in the run's table
   Args args;
   void reset() {
-    ph = {};
-    cat = {};
-    name = {};
+    ph = cat = name = {};
     ts = dur = tid = 0;
     shapes = 0;
     has_ts = has_dur = false;
@@ -493,7 +475,7 @@ class EventParser {
   // "Input Dims" into f_.args.shapes.input_dims.
   void dims() {
     Args& a = f_.args;
-    a.recycle_dims();
+    a.shapes.input_dims.clear();
     if (js_.peek() != '[') {
       js_.skip_value();
       return;
@@ -501,7 +483,7 @@ class EventParser {
     js_.expect('[');
     bool first = true;
     while (js_.more(']', first)) {
-      auto& d = a.new_dims();
+      auto& d = a.shapes.input_dims.emplace_back();
       if (js_.peek() != '[') {  // a scalar or null where a shape should be
         js_.skip_value();
         continue;
@@ -669,9 +651,7 @@ class EventParser {
         });
     if (!fresh) return seen_[row].id;
     const std::uint64_t back = js_.offset();
-    a.recycle_dims();
-    a.shapes.input_types.clear();
-    a.shapes.concrete_inputs.clear();
+    a.shapes = OpShapes{};  // the last new shapes were moved into the table
     if (!a.dims_raw.text.empty()) {
       js_.seek(a.dims_raw.at);
       dims();

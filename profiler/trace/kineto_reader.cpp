@@ -235,16 +235,14 @@ class ParallelEvents {
   void push(std::unique_ptr<Segment> s) {
     std::unique_lock lock(mu_);
     queue_.push_back(std::move(s));
-    start_workers();
+    if (!started_) {
+      started_ = true;
+      const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+      for (unsigned i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
+    }
     cv_.notify_all();
   }
 
-  void start_workers() {
-    if (started_) return;
-    started_ = true;
-    const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-    for (unsigned i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
-  }
   void work() {
     std::unique_lock lock(mu_);
     for (;;) {

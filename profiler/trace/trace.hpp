@@ -113,8 +113,7 @@ struct OpShapes {
 class ShapeTable {
  public:
   ShapeTable() { intern_row(OpShapes{}, 0); }  // id 0: nothing recorded
-  ShapeId intern(const OpShapes& s) { return intern(OpShapes(s)); }
-  ShapeId intern(OpShapes&& s);  // moved in when new
+  ShapeId intern(OpShapes&& s);                // moved in when new
   // s whose shape_hash is `hash` (a table's hash(id)): merging reuses it.
   ShapeId intern(OpShapes&& s, std::uint64_t hash);
   const OpShapes& operator[](ShapeId id) const { return shapes_[id]; }

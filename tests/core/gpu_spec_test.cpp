@@ -2,13 +2,16 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
+#include <fstream>
 
 #include "harness/core/error.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace goodput;
 
 namespace {
+
+constexpr char kSpecTestDir[] = "goodput_spec_test_";
 
 const SpecDb& db() {
   static const SpecDb d = load_default_spec_db();
@@ -190,11 +193,9 @@ TEST(GpuSpec, BadSpecDataNamesTheField) {
   not_object["gpus"][0] = 7;
   EXPECT_NE(error_of(not_object).find("gpus[0] must be an object"), std::string::npos);
   // Malformed JSON names the byte where it goes wrong.
-  const std::string path = ::testing::TempDir() + "goodput_bad_specs.json";
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  ASSERT_NE(f, nullptr);
-  std::fputs("{\"architectures\": {}, \"gpus\": [,]}", f);
-  std::fclose(f);
+  const std::string path =
+      (goodput::testing::process_temp_dir<kSpecTestDir>() / "goodput_bad_specs.json").string();
+  std::ofstream(path) << "{\"architectures\": {}, \"gpus\": [,]}";
   try {
     load_spec_db(path);
     FAIL();
@@ -203,7 +204,6 @@ TEST(GpuSpec, BadSpecDataNamesTheField) {
               std::string::npos)
         << e.what();
   }
-  std::remove(path.c_str());
   // A table of the wrong shape is an input error naming it, not a JSON library exception.
   for (const char* key : {"architectures", "gpus"}) {
     nlohmann::json shape = bad;
