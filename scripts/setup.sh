@@ -25,6 +25,13 @@ if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
   { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
       --no-install-recommends chromium >/dev/null; } || echo "setup: chromium not installed; the browser test will be skipped"
 fi
+# ... clang-format for the style check (scripts/check_format.sh) ...
+if [ "${1:-}" = "--test" ] && ! command -v clang-format >/dev/null 2>&1; then
+  echo "setup: installing clang-format (style check)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+      --no-install-recommends clang-format >/dev/null; } || echo "setup: clang-format not installed; the style check will be skipped"
+fi
 # ... and clang with libFuzzer for scripts/fuzz.sh.
 if [ "${1:-}" = "--test" ] && ! command -v clang++ >/dev/null 2>&1; then
   echo "setup: installing clang (fuzzing)"

@@ -31,7 +31,7 @@ class ResultsWriter {
   void set(const std::string& key, nlohmann::json value);  // devices, regime, peak_profile, ...
   // set() and finish() with one write: a command's final section.
   void finish_with(const std::string& key, nlohmann::json value, const std::string& status);
-  void add_result(nlohmann::json result);                  // appends and writes
+  void add_result(nlohmann::json result);  // appends and writes
   // status: "complete", "interrupted", "failed"; stamps end_time and writes.
   void finish(const std::string& status, const std::string& error = "");
   const nlohmann::json& document() const { return doc_; }

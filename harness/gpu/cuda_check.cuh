@@ -24,23 +24,24 @@ bool is_no_gpu_error(cudaError_t err);
 
 }  // namespace goodput::gpu
 
-#define GOODPUT_CUDA_CHECK(expr)                                                  \
+#define GOODPUT_CUDA_CHECK(expr)                                                 \
+  do {                                                                           \
+    const cudaError_t goodput_err_ = (expr);                                     \
+    if (goodput_err_ != cudaSuccess)                                             \
+      ::goodput::gpu::throw_cuda_error(goodput_err_, #expr, __FILE__, __LINE__); \
+  } while (0)
+
+#define GOODPUT_CUDA_CHECK_NOTHROW(expr)                                                 \
+  do {                                                                                   \
+    const cudaError_t goodput_err_ = (expr);                                             \
+    if (goodput_err_ != cudaSuccess)                                                     \
+      std::fprintf(stderr, "goodput: %s:%d: %s failed: %s\n", __FILE__, __LINE__, #expr, \
+                   cudaGetErrorString(goodput_err_));                                    \
+  } while (0)
+
+#define GOODPUT_CUBLAS_CHECK(expr)                                                \
   do {                                                                            \
-    const cudaError_t goodput_err_ = (expr);                                      \
-    if (goodput_err_ != cudaSuccess)                                              \
-      ::goodput::gpu::throw_cuda_error(goodput_err_, #expr, __FILE__, __LINE__);  \
-  } while (0)
-
-#define GOODPUT_CUDA_CHECK_NOTHROW(expr)                                                     \
-  do {                                                                                       \
-    const cudaError_t goodput_err_ = (expr);                                                 \
-    if (goodput_err_ != cudaSuccess)                                                         \
-      std::fprintf(stderr, "goodput: %s:%d: %s failed: %s\n", __FILE__, __LINE__, #expr,     \
-                   cudaGetErrorString(goodput_err_));                                        \
-  } while (0)
-
-#define GOODPUT_CUBLAS_CHECK(expr)                                                         \
-  do {                                                                                     \
-    const int goodput_st_ = static_cast<int>(expr);                                        \
-    if (goodput_st_ != 0) ::goodput::gpu::throw_cublas_error(goodput_st_, #expr, __FILE__, __LINE__); \
+    const int goodput_st_ = static_cast<int>(expr);                               \
+    if (goodput_st_ != 0)                                                         \
+      ::goodput::gpu::throw_cublas_error(goodput_st_, #expr, __FILE__, __LINE__); \
   } while (0)
