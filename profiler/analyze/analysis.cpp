@@ -554,7 +554,14 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
 
     // Steps.
     const std::vector<Step>& steps = work[rank_index].steps.steps;
-    const std::string& step_note = work[rank_index].steps.note;
+    std::string step_note = work[rank_index].steps.note;
+    // Model FLOPs are per step: against a whole trace of several steps they would understate
+    // MFU by the number of steps. Executed FLOPs (from the trace's own ops) still apply.
+    const bool model_mfu = have_model_flops && !work[rank_index].steps.whole_trace;
+    if (have_model_flops && !model_mfu)
+      step_note +=
+          "; model MFU withheld: the model's FLOPs are per step and the trace's steps are "
+          "not marked";
     const std::string marker = effective_marker(t, opt.marker);
     r["step_marker"] = marker.empty() ? "ProfilerStep#N" : marker;
     std::string tracer_note;
@@ -721,7 +728,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
       }
       const double ws = sec(s.window());
       std::string mfu_txt = "-";
-      if (have_model_flops) {
+      if (model_mfu) {
         js["model_flops"] = model_step_flops;
         js["mfu"] = mfu_json(model_step_flops, ws, peaks, model_dtype);
         if (auto p = peaks.best(model_dtype)) {
@@ -733,8 +740,8 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
       }
       if (exec_flops > 0 && exec_peaks_known && ws > 0) {
         js["executed_mfu"] = exec_time_at_peak / ws;
-        if (!have_model_flops) {
-          // Without a model spec, the waterfall explains the executed (HFU-like) FLOPs.
+        if (!model_mfu) {
+          // Without model FLOPs per step, the waterfall explains the executed (HFU-like) FLOPs.
           Waterfall wf = waterfall(s, 0, 0);
           wf.ideal_s = exec_time_at_peak;
           wf.matmul_ineff_s = sec(s.gemm + s.attention) - exec_time_at_peak;
@@ -804,7 +811,13 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
       if (!steady_mfu.empty()) txt << ", MFU " << fmt("%.1f", 100 * median(steady_mfu)) << " %";
       txt << "\n";
     } else {
-      steady["note"] = "no step left after the warm-up steps";
+      steady["note"] =
+          sa.steps.empty()
+              ? "no step holds GPU work"
+              : "no step left after the first " +
+                    std::to_string(steady["warmup_steps_excluded"].get<std::size_t>()) +
+                    " warm-up step(s) (--warmup 0 keeps every step)";
+      txt << "  steady state: " << steady["note"].get<std::string>() << "\n";
     }
     RankRow rrow{t.rank(),
                  steady_window.empty() ? -1.0 : median(steady_window),

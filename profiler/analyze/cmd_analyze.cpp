@@ -1,5 +1,6 @@
 // `goodput analyze FILES...`: MFU and where the step time went, from step traces (one per rank).
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <future>
 #include <memory>
@@ -55,7 +56,17 @@ Command analyze_command(CLI::App& app) {
   sub->add_option("--model", a->opt.model_file,
                   "Model spec JSON (examples/models/) for model FLOPs");
   sub->add_option("--flops-per-step", a->flops_per_step,
-                  "Model FLOPs per step per GPU, instead of --model");
+                  "Model FLOPs per step per GPU, instead of --model")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            try {
+              const double v = std::stod(text);
+              if (std::isfinite(v) && v > 0) return std::string();
+            } catch (const std::exception&) {
+            }
+            return "a positive, finite number of FLOPs is needed, not \"" + text + "\"";
+          },
+          "FLOPS > 0"));
   sub->add_option(
       "--rules", a->opt.rules_file,
       "Kernel-class rules file: lines \"<class> <regex>\" tried before the built-in ones");

@@ -45,28 +45,50 @@ bool concrete_true(const traceio::OpShapes& op, std::size_t index) {
          (op.concrete_inputs[index] == "True" || op.concrete_inputs[index] == "1");
 }
 
+// The memory-efficient kernels take an int custom_mask_type: 0 none, 1 causal from the top
+// left, 2 causal from the bottom right. Both mask about half of the scores.
+bool causal_mask_type(const traceio::OpShapes& op, std::size_t index) {
+  return index < op.concrete_inputs.size() &&
+         (op.concrete_inputs[index] == "1" || op.concrete_inputs[index] == "2");
+}
+
+// The product of the batch dimensions of a and b (all but their last two) broadcast against
+// each other as torch.matmul does, right-aligned; 0 when they cannot broadcast or a size is
+// not positive.
+std::int64_t broadcast_batch(const Dims& a, const Dims& b) {
+  const std::size_t na = a.size() - 2, nb = b.size() - 2, n = std::max(na, nb);
+  std::int64_t p = 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int64_t x = i < na ? a[na - 1 - i] : 1, y = i < nb ? b[nb - 1 - i] : 1;
+    if (x <= 0 || y <= 0 || (x != y && x != 1 && y != 1)) return 0;
+    if (__builtin_mul_overflow(p, std::max(x, y), &p)) return 0;
+  }
+  return p;
+}
+
 // Argument positions in each SDPA signature ("Concrete Inputs" records scalars). The
 // public ops take [B, H, S, D]; the _flash/_efficient kernels' ops take [B, S, H, D].
 struct SdpaOp {
   const char* name;
   std::size_t q_arg;       // index of query among the inputs
-  std::size_t causal_arg;  // index of is_causal (or of the int mask type, 1 = causal)
+  std::size_t causal_arg;  // index of is_causal, or of the int custom_mask_type
   bool backward;
-  bool bshd;
+  bool bshd;       // [B, S, H, D] inputs
+  bool mask_type;  // causal_arg is the int custom_mask_type
 };
 const SdpaOp kSdpaOps[] = {
-    {"aten::scaled_dot_product_attention", 0, 5, false, false},
-    {"aten::_scaled_dot_product_flash_attention", 0, 4, false, false},
-    {"aten::_scaled_dot_product_efficient_attention", 0, 6, false, false},
-    {"aten::_scaled_dot_product_cudnn_attention", 0, 6, false, false},
-    {"aten::_scaled_dot_product_flash_attention_for_cpu", 0, 4, false, false},
-    {"aten::_flash_attention_forward", 0, 8, false, true},
-    {"aten::_efficient_attention_forward", 0, 9, false, true},
-    {"aten::_scaled_dot_product_flash_attention_backward", 1, 11, true, false},
-    {"aten::_scaled_dot_product_efficient_attention_backward", 1, 11, true, false},
-    {"aten::_scaled_dot_product_cudnn_attention_backward", 1, 14, true, false},
-    {"aten::_flash_attention_backward", 1, 11, true, true},
-    {"aten::_efficient_attention_backward", 1, 15, true, true},
+    {"aten::scaled_dot_product_attention", 0, 5, false, false, false},
+    {"aten::_scaled_dot_product_flash_attention", 0, 4, false, false, false},
+    {"aten::_scaled_dot_product_efficient_attention", 0, 6, false, false, false},
+    {"aten::_scaled_dot_product_cudnn_attention", 0, 6, false, false, false},
+    {"aten::_scaled_dot_product_flash_attention_for_cpu", 0, 4, false, false, false},
+    {"aten::_flash_attention_forward", 0, 8, false, true, false},
+    {"aten::_efficient_attention_forward", 0, 9, false, true, true},
+    {"aten::_scaled_dot_product_flash_attention_backward", 1, 11, true, false, false},
+    {"aten::_scaled_dot_product_efficient_attention_backward", 1, 11, true, false, false},
+    {"aten::_scaled_dot_product_cudnn_attention_backward", 1, 14, true, false, false},
+    {"aten::_flash_attention_backward", 1, 11, true, true, false},
+    {"aten::_efficient_attention_backward", 1, 14, true, true, true},
 };
 
 }  // namespace
@@ -124,11 +146,8 @@ std::optional<OpFlops> op_flops(const std::string& name, const traceio::OpShapes
     const Dims &a = arg(0), &b = arg(1);
     if (a.size() >= 2 && b.size() == 2) {
       f = gemm(1, prod(a, 0, a.size() - 1), b[1], b[0]);
-    } else if (a.size() >= 3 && b.size() >= 3) {
-      const Dims& longer = a.size() >= b.size() ? a : b;
-      f = gemm(prod(longer, 0, longer.size() - 2), a[a.size() - 2], b.back(), a.back());
-    } else if (a.size() == 2 && b.size() >= 3) {
-      f = gemm(prod(b, 0, b.size() - 2), a[0], b.back(), a[1]);
+    } else if (a.size() >= 2 && b.size() >= 3) {
+      f = gemm(broadcast_batch(a, b), a[a.size() - 2], b.back(), a.back());
     }
   } else {
     for (const auto& s : kSdpaOps) {
@@ -148,7 +167,7 @@ std::optional<OpFlops> op_flops(const std::string& name, const traceio::OpShapes
       a.m = sq;
       a.n = sk;
       a.k = dq;
-      a.causal = concrete_true(op, s.causal_arg);
+      a.causal = s.mask_type ? causal_mask_type(op, s.causal_arg) : concrete_true(op, s.causal_arg);
       a.backward = s.backward;
       double fwd = 2.0 * static_cast<double>(bh) * static_cast<double>(sq) *
                    static_cast<double>(sk) * (static_cast<double>(dq) + static_cast<double>(dv));

@@ -1,6 +1,8 @@
 #include "profiler/analyze/model.hpp"
 
+#include <cmath>
 #include <initializer_list>
+#include <limits>
 
 #include "harness/core/error.hpp"
 #include "harness/core/results.hpp"
@@ -40,74 +42,117 @@ void known_keys_only(const nlohmann::json& j, std::initializer_list<const char*>
   }
 }
 
-void positive(std::int64_t v, const char* key, const std::string& origin) {
-  if (v <= 0) throw InputError(origin + ": field \"" + key + "\" must be positive");
+// A count (layers, heads, sizes, batch): a whole JSON number from 1 to `max`. true, 32.5 or a
+// number past the field's type would otherwise become 1, 32 or a wrapped value without a word.
+template <typename T>
+T count(const nlohmann::json& j, const char* key, const std::string& origin, T fallback,
+        bool required, std::int64_t max = std::numeric_limits<T>::max()) {
+  if (!j.contains(key) || j[key].is_null()) {
+    if (required) throw InputError(origin + ": missing field \"" + key + "\"");
+    return fallback;
+  }
+  const nlohmann::json& v = j[key];
+  const std::string what = origin + ": field \"" + key + "\" ";
+  if (!v.is_number())
+    throw InputError(what + "has the wrong type (" + v.type_name() + "): a whole number");
+  const double d = v.get<double>();
+  if (v.is_number_float() && d != std::floor(d))
+    throw InputError(what + "must be a whole number, not " + v.dump());
+  if (d <= 0) throw InputError(what + "must be positive");
+  if (d > static_cast<double>(max))
+    throw InputError(what + "is too large (" + v.dump() + "; at most " + std::to_string(max) + ")");
+  return v.is_number_float() ? static_cast<T>(d) : static_cast<T>(v.get<std::int64_t>());
+}
+
+// Sizes whose products (hidden x vocab x layers, global_batch x seq_len) stay exact in double
+// and in int64.
+constexpr std::int64_t kMaxSize = std::int64_t{1} << 40;
+
+// Tokens one GPU's work covers per step: given, or a replica's share of the global batch
+// (global_batch x seq_len / data_parallel) split over the GPUs of one replica (model_parallel:
+// tensor x pipeline x context parallel, each doing that fraction of the replica's FLOPs). Both
+// forms given must agree; a share that is not whole is an error, not a rounding.
+std::int64_t tokens_per_gpu(const ModelSpec& m, const std::string& origin) {
+  const bool batch_form = m.global_batch > 0 || m.data_parallel > 0;
+  if (!batch_form) {
+    if (m.tokens_per_step_per_gpu > 0) return m.tokens_per_step_per_gpu;
+    throw InputError(origin +
+                     ": give \"tokens_per_step_per_gpu\", or \"global_batch\" (sequences) and "
+                     "\"data_parallel\"");
+  }
+  if (m.global_batch <= 0 || m.data_parallel <= 0)
+    throw InputError(origin + ": \"global_batch\" and \"data_parallel\" go together");
+  const std::int64_t tokens = m.global_batch * m.seq_len;  // both at most 2^40: no overflow
+  const std::int64_t gpus = std::int64_t{m.data_parallel} * m.model_parallel;
+  if (tokens % gpus != 0)
+    throw InputError(origin + ": global_batch x seq_len (" + std::to_string(tokens) +
+                     " tokens) is not a multiple of data_parallel x model_parallel (" +
+                     std::to_string(gpus) + " GPUs)");
+  const std::int64_t per_gpu = tokens / gpus;
+  if (m.tokens_per_step_per_gpu > 0 && m.tokens_per_step_per_gpu != per_gpu)
+    throw InputError(
+        origin + ": \"tokens_per_step_per_gpu\" (" + std::to_string(m.tokens_per_step_per_gpu) +
+        ") disagrees with global_batch x " + "seq_len / (data_parallel x model_parallel) (" +
+        std::to_string(per_gpu) + ")");
+  return per_gpu;
 }
 
 }  // namespace
 
 ModelSpec parse_model_spec(const nlohmann::json& j, const std::string& origin) {
   if (!j.is_object()) throw InputError(origin + ": a model spec is a JSON object");
-  known_keys_only(j, {"name",         "convention",      "layers",  "hidden",
-                      "heads",        "kv_heads",        "ffn",     "ffn_kind",
-                      "vocab",        "tied_embeddings", "seq_len", "tokens_per_step_per_gpu",
-                      "global_batch", "data_parallel",   "causal",  "moe",
-                      "recompute",    "training",        "dtype",   "head_dim"},
+  known_keys_only(j, {"name",          "convention",      "layers",  "hidden",
+                      "heads",         "kv_heads",        "ffn",     "ffn_kind",
+                      "vocab",         "tied_embeddings", "seq_len", "tokens_per_step_per_gpu",
+                      "global_batch",  "data_parallel",   "causal",  "moe",
+                      "recompute",     "training",        "dtype",   "head_dim",
+                      "model_parallel"},
                   origin);
   ModelSpec m;
   m.name = field<std::string>(j, "name", origin, "", false);
   m.convention = field<std::string>(j, "convention", origin, "palm", false);
   if (m.convention != "palm" && m.convention != "torchtitan" && m.convention != "megatron")
     throw InputError(origin + ": field \"convention\" must be palm, torchtitan or megatron");
-  m.layers = field<int>(j, "layers", origin, 0, true);
-  m.hidden = field<std::int64_t>(j, "hidden", origin, 0, true);
-  m.heads = field<int>(j, "heads", origin, 0, true);
-  m.kv_heads = field<int>(j, "kv_heads", origin, m.heads, false);
-  m.ffn = field<std::int64_t>(j, "ffn", origin, 0, true);
+  m.layers = count<int>(j, "layers", origin, 0, true);
+  m.hidden = count<std::int64_t>(j, "hidden", origin, 0, true, kMaxSize);
+  m.heads = count<int>(j, "heads", origin, 0, true);
+  m.kv_heads = count<int>(j, "kv_heads", origin, m.heads, false);
+  if (m.kv_heads > m.heads || m.heads % m.kv_heads != 0)
+    throw InputError(origin + ": \"kv_heads\" (" + std::to_string(m.kv_heads) +
+                     ") must divide \"heads\" (" + std::to_string(m.heads) +
+                     "): each key/value head serves a whole group of query heads");
+  m.ffn = count<std::int64_t>(j, "ffn", origin, 0, true, kMaxSize);
   m.ffn_kind = field<std::string>(j, "ffn_kind", origin, "gelu", false);
   if (m.ffn_kind != "gelu" && m.ffn_kind != "swiglu")
     throw InputError(origin + ": field \"ffn_kind\" must be gelu or swiglu");
-  m.vocab = field<std::int64_t>(j, "vocab", origin, 0, true);
+  m.vocab = count<std::int64_t>(j, "vocab", origin, 0, true, kMaxSize);
   m.tied_embeddings = field<bool>(j, "tied_embeddings", origin, false, false);
-  m.seq_len = field<std::int64_t>(j, "seq_len", origin, 0, true);
-  m.tokens_per_step_per_gpu = field<std::int64_t>(j, "tokens_per_step_per_gpu", origin, 0, false);
-  m.global_batch = field<std::int64_t>(j, "global_batch", origin, 0, false);
-  m.data_parallel = field<int>(j, "data_parallel", origin, 0, false);
+  m.seq_len = count<std::int64_t>(j, "seq_len", origin, 0, true, kMaxSize);
+  m.tokens_per_step_per_gpu =
+      count<std::int64_t>(j, "tokens_per_step_per_gpu", origin, 0, false, kMaxSize);
+  m.global_batch = count<std::int64_t>(j, "global_batch", origin, 0, false, kMaxSize);
+  m.data_parallel = count<int>(j, "data_parallel", origin, 0, false);
+  m.model_parallel = count<int>(j, "model_parallel", origin, 1, false);
   m.causal = field<bool>(j, "causal", origin, true, false);
   if (j.contains("moe") && !j["moe"].is_null()) {
     if (!j["moe"].is_object()) throw InputError(origin + ": field \"moe\" must be an object");
     known_keys_only(j["moe"], {"experts", "top_k"}, origin + " moe");
-    m.moe_experts = field<int>(j["moe"], "experts", origin + " moe", 0, true);
-    m.moe_top_k = field<int>(j["moe"], "top_k", origin + " moe", 0, true);
-    if (m.moe_experts <= 0 || m.moe_top_k <= 0 || m.moe_top_k > m.moe_experts)
-      throw InputError(origin + ": moe needs 0 < top_k <= experts");
+    m.moe_experts = count<int>(j["moe"], "experts", origin + " moe", 0, true);
+    m.moe_top_k = count<int>(j["moe"], "top_k", origin + " moe", 0, true);
+    if (m.moe_top_k > m.moe_experts) throw InputError(origin + ": moe needs 0 < top_k <= experts");
   }
   m.recompute = field<std::string>(j, "recompute", origin, "none", false);
   if (m.recompute != "none" && m.recompute != "selective" && m.recompute != "full")
     throw InputError(origin + ": field \"recompute\" must be none, selective or full");
   m.training = field<bool>(j, "training", origin, true, false);
   m.dtype = field<std::string>(j, "dtype", origin, "bf16", false);
-  m.head_dim = field<std::int64_t>(j, "head_dim", origin, 0, false);
-  positive(m.layers, "layers", origin);
-  positive(m.hidden, "hidden", origin);
-  positive(m.heads, "heads", origin);
-  positive(m.kv_heads, "kv_heads", origin);
-  positive(m.ffn, "ffn", origin);
-  positive(m.vocab, "vocab", origin);
-  positive(m.seq_len, "seq_len", origin);
+  m.head_dim = count<std::int64_t>(j, "head_dim", origin, 0, false, kMaxSize);
   if (m.head_dim == 0) {
     if (m.hidden % m.heads != 0)
       throw InputError(origin + ": hidden is not a multiple of heads; give \"head_dim\"");
     m.head_dim = m.hidden / m.heads;
   }
-  if (m.tokens_per_step_per_gpu == 0) {
-    if (m.global_batch <= 0 || m.data_parallel <= 0)
-      throw InputError(origin +
-                       ": give \"tokens_per_step_per_gpu\", or \"global_batch\" (sequences) and "
-                       "\"data_parallel\"");
-    m.tokens_per_step_per_gpu = m.global_batch * m.seq_len / m.data_parallel;
-  }
-  positive(m.tokens_per_step_per_gpu, "tokens_per_step_per_gpu", origin);
+  m.tokens_per_step_per_gpu = tokens_per_gpu(m, origin);
   return m;
 }
 
@@ -181,6 +226,7 @@ nlohmann::json to_json(const ModelSpec& m) {
                       {"dtype", m.dtype}};
   if (m.global_batch > 0) j["global_batch"] = m.global_batch;
   if (m.data_parallel > 0) j["data_parallel"] = m.data_parallel;
+  if (m.model_parallel > 1) j["model_parallel"] = m.model_parallel;
   if (m.moe_experts > 0) j["moe"] = {{"experts", m.moe_experts}, {"top_k", m.moe_top_k}};
   return j;
 }

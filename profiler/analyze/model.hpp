@@ -28,9 +28,10 @@ struct ModelSpec {
   std::int64_t vocab = 0;
   bool tied_embeddings = false;
   std::int64_t seq_len = 0;
-  std::int64_t tokens_per_step_per_gpu = 0;  // or global_batch × seq_len / data_parallel
+  std::int64_t tokens_per_step_per_gpu = 0;  // or global_batch × seq_len / (dp × mp)
   std::int64_t global_batch = 0;
   int data_parallel = 0;
+  int model_parallel = 1;  // GPUs sharing one replica: tensor x pipeline x context parallel
   bool causal = true;
   int moe_experts = 0, moe_top_k = 0;
   std::string recompute = "none";  // none | selective | full

@@ -220,6 +220,7 @@ RankSteps rank_steps(const traceio::RankTrace& t, const StepMarker& marker_opt) 
     b = std::max(b, c.end());
   }
   out.steps.push_back({"whole trace", a, b + 1});
+  out.whole_trace = true;
   const std::string marker = effective_marker(t, marker_opt);
   out.note = marker.empty() ? "no ProfilerStep#N annotations: the whole trace is one step (use "
                               "--step-marker NAME or --window)"

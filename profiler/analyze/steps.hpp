@@ -43,6 +43,7 @@ std::vector<Step> find_steps(const traceio::RankTrace& t, const StepMarker& mark
 struct RankSteps {
   std::vector<Step> steps;
   std::string note;
+  bool whole_trace = false;  // no step marker found: the one "step" is the whole trace
 };
 RankSteps rank_steps(const traceio::RankTrace& t, const StepMarker& marker);
 

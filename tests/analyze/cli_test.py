@@ -84,6 +84,19 @@ try:
     bad("model and flops", [example, "--model", example, "--flops-per-step", "1e12"],
         "--model or --flops-per-step")
     bad("bad window", [example, "--window", "5:1"], "--window")
+    for v in ("0", "-1e12", "nan", "inf", "1e400"):  # never silently dropped, never inf %
+        rc, _, err, _ = run(example, "--flops-per-step", v)
+        check(rc == 2 and "--flops-per-step" in err and "positive, finite" in err,
+              "--flops-per-step %s: usage error (got %d: %s)" % (v, rc, err.strip()))
+    # Model FLOPs are per step: with no step marked, the whole trace is no step to hold them to.
+    rc, out, err, doc = run(example, "--step-marker", "nosuch", "--flops-per-step", "1e12")
+    check(rc == 0, "unmarked steps: exit 0 (got %d: %s)" % (rc, err.strip()))
+    if doc is not None:
+        r = doc["analysis"]["ranks"][0]
+        check(all("mfu" not in s and "model_flops" not in s for s in r["steps"]),
+              "unmarked steps: no model MFU against the whole trace")
+        check("model MFU withheld" in r.get("steps_note", ""), "unmarked steps: the note says why")
+    check("model MFU withheld" in out, "unmarked steps: the report says why")
     # A bad trace is reported before a bad rules file: the traces are read first.
     bad("bad trace and rules", [path("hello.json"), "--rules", path("bad.rules")], "hello.json")
 finally:

@@ -38,6 +38,15 @@ TEST(OpFlops, Gemms) {
   EXPECT_DOUBLE_EQ(nobias->flops, 2.0 * 4 * 141 * 2048 * 512);
   auto matmul = op_flops("aten::matmul", op({{2, 8, 64, 32}, {2, 8, 32, 64}}));
   EXPECT_DOUBLE_EQ(matmul->flops, 2.0 * 16 * 64 * 64 * 32);
+  // Batch dimensions broadcast as torch.matmul's do: [1,128,64] @ [8,64,80] is 8 products,
+  // [8,1,128,64] @ [1,16,64,96] is 8 x 16 = 128, [128,64] @ [3,64,80] is 3.
+  auto bcast = op_flops("aten::matmul", op({{1, 128, 64}, {8, 64, 80}}));
+  EXPECT_DOUBLE_EQ(bcast->flops, 2.0 * 8 * 128 * 80 * 64);
+  auto bcast4 = op_flops("aten::matmul", op({{8, 1, 128, 64}, {1, 16, 64, 96}}));
+  EXPECT_DOUBLE_EQ(bcast4->flops, 2.0 * 128 * 128 * 96 * 64);
+  auto mat_batched = op_flops("aten::matmul", op({{128, 64}, {3, 64, 80}}));
+  EXPECT_DOUBLE_EQ(mat_batched->flops, 2.0 * 3 * 128 * 80 * 64);
+  EXPECT_FALSE(op_flops("aten::matmul", op({{2, 128, 64}, {3, 64, 80}})));  // cannot broadcast
   EXPECT_FALSE(op_flops("aten::mm", op({{64, 128}})));
   EXPECT_FALSE(op_flops("aten::add", op({{64, 128}, {64, 128}})));
 }
@@ -61,6 +70,34 @@ TEST(OpFlops, Attention) {
   auto bshd = op_flops("aten::_flash_attention_forward",
                        op({{2, 128, 8, 64}, {2, 256, 8, 64}, {2, 256, 8, 64}}));
   EXPECT_DOUBLE_EQ(bshd->flops, 4.0 * 2 * 8 * 128 * 256 * 64);
+}
+
+// The memory-efficient kernels' ops name causality by an int custom_mask_type (1: from the top
+// left, 2: from the bottom right), at argument 9 forward and 14 backward (15 is
+// bias_requires_grad, which says nothing about the mask).
+TEST(OpFlops, EfficientAttentionMaskType) {
+  const std::vector<std::vector<std::int64_t>> bshd = {
+      {2, 1024, 8, 64}, {2, 1024, 8, 64}, {2, 1024, 8, 64}};
+  const double full = 4.0 * 2 * 8 * 1024 * 1024 * 64;
+  auto fwd = [&](const std::string& mask) {
+    std::vector<std::string> c(11, "");
+    c[9] = mask;
+    return op_flops("aten::_efficient_attention_forward", op(bshd, {}, c));
+  };
+  EXPECT_DOUBLE_EQ(fwd("0")->flops, full);
+  EXPECT_DOUBLE_EQ(fwd("1")->flops, full / 2);
+  EXPECT_DOUBLE_EQ(fwd("2")->flops, full / 2);
+  auto bwd_dims = bshd;
+  bwd_dims.insert(bwd_dims.begin(), {2, 1024, 8, 64});
+  auto bwd = [&](const std::string& mask, const std::string& bias_grad) {
+    std::vector<std::string> c(16, "");
+    c[14] = mask;
+    c[15] = bias_grad;
+    return op_flops("aten::_efficient_attention_backward", op(bwd_dims, {}, c));
+  };
+  EXPECT_DOUBLE_EQ(bwd("1", "False")->flops, 2.5 * full / 2);
+  EXPECT_DOUBLE_EQ(bwd("0", "True")->flops, 2.5 * full);
+  EXPECT_TRUE(bwd("2", "False")->causal);
 }
 
 // Shapes come from any file: sizes that are not positive, or whose product leaves int64, give no

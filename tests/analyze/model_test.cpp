@@ -113,5 +113,69 @@ TEST(ModelSpec, BadInputNamesFieldAndFile) {
   EXPECT_EQ(msg(j), "");
 }
 
+// Counts are whole positive numbers in range: true, 32.5, -128 or 2^32 + 32 would otherwise
+// become 1, 32, a negative head size or a wrapped 32 and give a FLOP count without a word.
+TEST(ModelSpec, CountsAreWholePositiveAndInRange) {
+  auto msg = [](nlohmann::json j) {
+    try {
+      parse_model_spec(j, "spec.json");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  auto j = tiny();
+  j["layers"] = true;
+  EXPECT_NE(msg(j).find("\"layers\" has the wrong type (boolean)"), std::string::npos) << msg(j);
+  j = tiny();
+  j["layers"] = 2.5;
+  EXPECT_NE(msg(j).find("\"layers\" must be a whole number, not 2.5"), std::string::npos);
+  j = tiny();
+  j["layers"] = 2.0;  // a whole number written with a point is a whole number
+  EXPECT_EQ(msg(j), "");
+  j = tiny();
+  j["head_dim"] = -128;
+  EXPECT_NE(msg(j).find("\"head_dim\" must be positive"), std::string::npos) << msg(j);
+  j = tiny();
+  j["layers"] = 4294967298LL;
+  EXPECT_NE(msg(j).find("\"layers\" is too large"), std::string::npos) << msg(j);
+  j = tiny();
+  j["moe"] = {{"experts", 8}, {"top_k", 0}};
+  EXPECT_NE(msg(j).find("\"top_k\" must be positive"), std::string::npos) << msg(j);
+}
+
+TEST(ModelSpec, KvHeadsDivideHeads) {
+  auto j = tiny();
+  j["heads"] = 4;
+  j["kv_heads"] = 8;
+  EXPECT_THROW(parse_model_spec(j, "spec.json"), InputError);
+  j["kv_heads"] = 3;
+  EXPECT_THROW(parse_model_spec(j, "spec.json"), InputError);
+  j["kv_heads"] = 2;
+  EXPECT_EQ(parse_model_spec(j, "spec.json").kv_heads, 2);
+}
+
+// Tokens per GPU from the batch: a replica's share (global_batch x seq_len / data_parallel)
+// split over the model_parallel GPUs of one replica; never rounded, and never two answers.
+TEST(ModelSpec, TokensPerGpuFromTheBatch) {
+  auto j = tiny();  // seq_len 16
+  j.erase("tokens_per_step_per_gpu");
+  j["global_batch"] = 64;
+  j["data_parallel"] = 4;
+  EXPECT_EQ(parse_model_spec(j, "spec.json").tokens_per_step_per_gpu, 64 * 16 / 4);
+  j["model_parallel"] = 8;  // e.g. tensor parallel 8: each GPU does an eighth of its replica's
+  EXPECT_EQ(parse_model_spec(j, "spec.json").tokens_per_step_per_gpu, 64 * 16 / 32);
+  j["tokens_per_step_per_gpu"] = 32;
+  EXPECT_EQ(parse_model_spec(j, "spec.json").tokens_per_step_per_gpu, 32);
+  j["tokens_per_step_per_gpu"] = 256;  // disagrees with 64 x 16 / 32 = 32
+  EXPECT_THROW(parse_model_spec(j, "spec.json"), InputError);
+  j.erase("tokens_per_step_per_gpu");
+  j.erase("model_parallel");
+  j["data_parallel"] = 3;  // 1024 tokens over 3 GPUs is not whole
+  EXPECT_THROW(parse_model_spec(j, "spec.json"), InputError);
+  j.erase("global_batch");  // data_parallel alone
+  EXPECT_THROW(parse_model_spec(j, "spec.json"), InputError);
+}
+
 }  // namespace
 }  // namespace goodput::analyze
