@@ -19,6 +19,16 @@ nlohmann::json tiny() {
           {"ffn_kind", "gelu"}};
 }
 
+// The error a spec gives, or "" when it is accepted.
+std::string msg(const nlohmann::json& j) {
+  try {
+    parse_model_spec(j, "spec.json");
+  } catch (const InputError& e) {
+    return std::string(e.what());
+  }
+  return std::string();
+}
+
 TEST(ModelFlops, TinyModelByHand) {
   // attention h·H·Q + 2·h·kv·Q + H·Q·h = 16 + 32 + 16 = 64, MLP 2·h·f = 64, norms 2h = 8 per
   // layer; embedding 40, untied head 40, final norm 4: N = 2·136 + 84 = 356.
@@ -73,14 +83,6 @@ TEST(ModelFlops, ExampleSpecsLoad) {
 }
 
 TEST(ModelSpec, BadInputNamesFieldAndFile) {
-  auto msg = [](nlohmann::json j) {
-    try {
-      parse_model_spec(j, "spec.json");
-    } catch (const InputError& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
   auto j = tiny();
   j.erase("layers");
   EXPECT_NE(msg(j).find("spec.json: missing field \"layers\""), std::string::npos);
@@ -116,14 +118,6 @@ TEST(ModelSpec, BadInputNamesFieldAndFile) {
 // Counts are whole positive numbers in range: true, 32.5, -128 or 2^32 + 32 would otherwise
 // become 1, 32, a negative head size or a wrapped 32 and give a FLOP count without a word.
 TEST(ModelSpec, CountsAreWholePositiveAndInRange) {
-  auto msg = [](nlohmann::json j) {
-    try {
-      parse_model_spec(j, "spec.json");
-    } catch (const InputError& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
   auto j = tiny();
   j["layers"] = true;
   EXPECT_NE(msg(j).find("\"layers\" has the wrong type (boolean)"), std::string::npos) << msg(j);
