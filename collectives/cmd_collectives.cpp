@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <limits>
 #include <sstream>
+#include <string>
 
 #include "collectives/bootstrap.hpp"
 #include "collectives/gpu/nccl_engine.hpp"
@@ -12,6 +13,19 @@
 
 namespace goodput::cli {
 namespace {
+
+constexpr int kMaxTimeout = 10'000'000;  // seconds (about 4 months): past it, no deadline fits
+
+// A whole number of at most 2^20, digits only: CLI11 reads "-1" into an unsigned option as its
+// largest value and saturates past 2^64, which would make a sweep of one size without a word.
+const CLI::Validator whole_number(
+    [](std::string& text) {
+      if (!text.empty() && text.size() <= 7 && text.find_first_not_of("0123456789") == text.npos &&
+          std::stoull(text) <= (1u << 20))
+        return std::string();
+      return "a whole number from 0 to " + std::to_string(1u << 20) + ", not \"" + text + "\"";
+    },
+    "N");
 
 using namespace goodput::collectives;
 
@@ -170,7 +184,8 @@ Command collectives_command(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("-e,--maxbytes", o->maxbytes, "Largest size")->capture_default_str();
   sub->add_option("-f,--stepfactor", o->stepfactor, "Multiply the size by this (1: add -i)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_number);
   sub->add_option("-i,--stepbytes", o->stepbytes, "Size increment when -f is 1")
       ->capture_default_str();
   sub->add_option("-d,--datatype", o->dtypes,
@@ -191,7 +206,18 @@ Command collectives_command(CLI::App& app) {
   sub->add_flag("--no-check", o->no_check, "Skip the exact-result check (on by default)");
   sub->add_option("-T,--timeout", o->timeout,
                   "Seconds a collective may take before the communicators are aborted (0: never)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            try {
+              const double v = std::stod(text);
+              if (v >= 0 && v <= kMaxTimeout) return std::string();
+            } catch (const std::exception&) {
+            }
+            return "seconds from 0 (never) to " + std::to_string(kMaxTimeout) + ", not \"" + text +
+                   "\"";
+          },
+          "SECONDS"));
   sub->add_option("-a,--average", o->average,
                   "Combine ranks' times per call: avg (nccl-tests default), min, max, rank0")
       ->capture_default_str();

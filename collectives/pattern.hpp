@@ -97,8 +97,10 @@ GOODPUT_HD inline double expected_output(const Pattern& p, Coll c, RedOp op, int
   return 0;
 }
 
-// Allowed |got - expected|: 0 except for avg, where NCCL scales each input by 1/n before summing
-// (exact only when n is a power of two): a few units in the last place of the terms.
+// Allowed |got - expected|: 0 except for avg, where NCCL scales each input by 1/n (rounded to the
+// type) before summing (exact only when n is a power of two), and each addition of the c terms
+// rounds its partial sum, which grows to c terms' size: the bound of that summation,
+// eps x (bound / n) x (c (c + 1) / 2 + c), plus a subnormal's worth per term.
 GOODPUT_HD inline double output_tolerance(const Pattern& p, DType t, RedOp op) {
   if (op != RedOp::kAvg) return 0;
   double eps = 0, tiny = 0;  // unit roundoff, smallest subnormal
@@ -126,8 +128,8 @@ GOODPUT_HD inline double output_tolerance(const Pattern& p, DType t, RedOp op) {
     default:
       return 0;
   }
-  const double k = p.contributors + 1;
-  return k * (eps * static_cast<double>(p.bound) / p.nranks + tiny);
+  const double c = p.contributors;
+  return eps * static_cast<double>(p.bound) / p.nranks * (c * (c + 1) / 2 + c) + (c + 1) * tiny;
 }
 
 // Host reference: fill and check buffers of element type `t` (bytes as the device holds them).

@@ -17,12 +17,17 @@ Watchdog::~Watchdog() {
 void Watchdog::arm(double seconds, const std::string& what) {
   {
     std::lock_guard<std::mutex> lk(mu_);
-    armed_ = seconds > 0;
+    armed_ = seconds > 0;  // NaN too: never
     fired_ = false;
     what_ = what;
-    deadline_ = std::chrono::steady_clock::now() +
-                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                    std::chrono::duration<double>(seconds));
+    // Past about 292 years a steady_clock duration overflows (and the deadline would lie in
+    // the past): such a limit is no limit.
+    constexpr double kNever = 1e9;
+    if (!(seconds < kNever)) armed_ = false;
+    if (armed_)
+      deadline_ = std::chrono::steady_clock::now() +
+                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                      std::chrono::duration<double>(seconds));
   }
   cv_.notify_all();
 }

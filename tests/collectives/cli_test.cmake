@@ -22,6 +22,13 @@ expect_rc(2 "--launch must be" --launch slurm)
 expect_rc(2 "-n/--iters" -n 0)
 expect_rc(2 "stepbytes must be positive" -b 8 -e 64 -f 1 -i 0)
 expect_rc(2 "-g/--gpus" -g -1)
+# CLI11 reads -1 into an unsigned option as its largest value: a sweep of one size, silently.
+expect_rc(2 "stepfactor: a whole number" -f -1)
+expect_rc(2 "stepfactor: a whole number" -f 18446744073709551616)
+# A limit too large for a deadline, or not a number, is refused rather than firing at once.
+expect_rc(2 "timeout: seconds from 0" -T inf)
+expect_rc(2 "timeout: seconds from 0" -T nan)
+expect_rc(2 "timeout: seconds from 0" -T 1e10)
 execute_process(COMMAND ${GOODPUT} collectives -b 1K -e 1K -n 2 -w 1 RESULT_VARIABLE got
                 OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT (got EQUAL 0 OR got EQUAL 3))

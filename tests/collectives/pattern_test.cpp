@@ -209,6 +209,33 @@ TEST(HostCheck, MaxMinAndAvgAreChecked) {
   }
 }
 
+// NCCL's avg scales each input by 1/n rounded to the type, then sums around the ring, rounding
+// every partial sum to the type. Simulated in ring order (each chunk starts at the rank after
+// its owner), every element stays within output_tolerance, for rank counts that are not powers
+// of two (exact otherwise) and every floating type.
+TEST(HostCheck, AvgToleranceHoldsNcclsRoundingInRingOrder) {
+  for (const DType t : {DType::kFloat32, DType::kBFloat16, DType::kFloat16, DType::kFloat8E4M3,
+                        DType::kFloat8E5M2}) {
+    for (const int n : {3, 5, 7, 9, 13, 14, 15}) {
+      const Pattern p = make_pattern(Coll::kAllReduce, t, RedOp::kAvg, n, 0x5eedc011ull);
+      const double tol = output_tolerance(p, t, RedOp::kAvg);
+      const double scale = in_type(1.0 / n, t);
+      std::size_t wrong = 0;
+      for (std::uint64_t i = 0; i < 100000; ++i) {
+        const int start = static_cast<int>((i + 1) % static_cast<std::uint64_t>(n));
+        double acc = 0;
+        for (int k = 0; k < n; ++k) {
+          const double term =
+              in_type(static_cast<double>(input_value(p, (start + k) % n, i)) * scale, t);
+          acc = k == 0 ? term : in_type(acc + term, t);
+        }
+        if (!(std::fabs(acc - reduced_value(p, RedOp::kAvg, i)) <= tol)) ++wrong;
+      }
+      EXPECT_EQ(wrong, 0u) << to_string(t) << " n=" << n;
+    }
+  }
+}
+
 TEST(HostCheck, ReduceChecksOnlyTheRoot) {
   const CaseSpec s = spec_for(Coll::kReduce, DType::kFloat32, RedOp::kSum, 4, 1024, 2);
   std::vector<std::uint8_t> garbage(s.counts.recv_count * 4, 0xff);

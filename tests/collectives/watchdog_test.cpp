@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <thread>
 
 namespace goodput::collectives {
@@ -38,6 +39,21 @@ TEST(Watchdog, DisarmBeforeTheDeadlineNeverFires) {
   EXPECT_FALSE(w.fired());
   w.arm(0, "never");  // 0: no timeout
   std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(calls.load(), 0);
+}
+
+// A limit too large for a steady_clock duration (or not a number) once wrapped into a deadline
+// in the past and aborted at once: it is no limit.
+TEST(Watchdog, HugeLimitsNeverFire) {
+  std::atomic<int> calls{0};
+  Watchdog w([&](const std::string&) { ++calls; });
+  for (const double s : {1e10, 1e12, 1e300, std::numeric_limits<double>::infinity(),
+                         std::numeric_limits<double>::quiet_NaN()}) {
+    w.arm(s, "x");
+    std::this_thread::sleep_for(30ms);
+    EXPECT_FALSE(w.fired()) << s;
+  }
+  w.disarm();
   EXPECT_EQ(calls.load(), 0);
 }
 

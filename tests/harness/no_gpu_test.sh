@@ -22,6 +22,7 @@ expect() {  # expect CODE ARGS...: run goodput ARGS, check the exit code and a o
 expect 2 calibrate --bogus
 expect 2 calibrate --only nothing
 expect 2 bench --not-a-flag
+expect 2 bench --only collectives  # `goodput collectives` benchmarks them
 if "$goodput" devices >/dev/null 2>&1; then
   echo "a GPU is present: the no-GPU checks do not apply"
   [ $fail = 0 ] && exit 77 || exit 1
