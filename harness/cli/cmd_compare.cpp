@@ -68,7 +68,7 @@ Command compare_command(CLI::App& app) {
   sub->add_option("--markdown", a->markdown, "Also write the Markdown table to this file");
   sub->add_option("--junit", a->junit, "Also write JUnit XML (a test case per benchmark) here");
   sub->add_flag("--fail-on-missing", a->fail_on_missing,
-                "Exit 1 also when a baseline benchmark is missing or not measured now");
+                "Exit 1 also when a baseline benchmark is missing, failed or skipped now");
   return {sub, [a](const Invocation& inv) {
             ResultsWriter out(a->json, "compare", inv.argv);
             try {
@@ -82,8 +82,7 @@ Command compare_command(CLI::App& app) {
               if (!a->markdown.empty())
                 compare::write_text_file(a->markdown, compare::format_markdown(c));
               if (!a->junit.empty()) compare::write_text_file(a->junit, compare::format_junit(c));
-              const bool missing = !c.only_baseline.empty() || !c.not_measured.empty();
-              const bool failed = c.regressed() || (a->fail_on_missing && missing);
+              const bool failed = c.regressed() || (a->fail_on_missing && c.missing_now() > 0);
               out.finish("complete");
               if (a->format == "terminal") std::fputs(compare::format_terminal(c).c_str(), stdout);
               if (a->format == "markdown") std::fputs(compare::format_markdown(c).c_str(), stdout);

@@ -34,7 +34,31 @@ double parse_fraction(const std::string& text, const std::string& whole) {
   if (t.empty() || used != t.size() || !std::isfinite(v) || v < 0)
     throw InputError("--threshold '" + whole + "': '" + text +
                      "' is not a non-negative number or percentage (e.g. 3% or 0.03)");
+  // A plain 5 is a fraction, 500 %: almost surely meant as 5 %, and it would hide every change.
+  if (!percent && v >= 1)
+    throw InputError("--threshold '" + whole + "': '" + text + "' reads as a fraction, " +
+                     pct(v).substr(1) + "; write '" + text +
+                     "%' for a percentage, or a fraction below 1 (e.g. 0.03)");
   return percent ? v / 100.0 : v;
+}
+
+// The kinds goodput's own benchmarks write; a per-kind threshold may name these or a kind the
+// compared files hold.
+const std::set<std::string> kWrittenKinds = {"collective", "gemm", "host_benchmark", "memory"};
+
+void check_threshold_kinds(const Thresholds& t, const std::vector<Measurement>& baseline,
+                           const std::vector<Measurement>& current) {
+  std::set<std::string> known = kWrittenKinds;
+  for (const auto* side : {&baseline, &current})
+    for (const auto& m : *side)
+      if (!m.kind.empty()) known.insert(m.kind);
+  for (const auto& entry : t.by_kind) {
+    if (known.count(entry.first)) continue;
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    throw InputError("--threshold " + entry.first + "=...: no result has kind '" + entry.first +
+                     "'; known kinds: " + list);
+  }
 }
 
 // Spec data names data types one way; benchmarks may name them another.
@@ -101,6 +125,12 @@ std::size_t Comparison::count(Verdict v) const {
                                                 [v](const Entry& e) { return e.verdict == v; }));
 }
 
+std::size_t Comparison::missing_now() const {
+  return only_baseline.size() + static_cast<std::size_t>(std::count_if(
+                                    not_measured.begin(), not_measured.end(),
+                                    [](const Unmatched& u) { return !u.m.measured(); }));
+}
+
 void judge(Entry& e, const CompareOptions& opt) {
   const auto& x = e.baseline.seconds;
   const auto& y = e.current.seconds;
@@ -122,9 +152,13 @@ void judge(Entry& e, const CompareOptions& opt) {
 
   const bool beyond = std::abs(e.change) > e.threshold;
   const bool significant = e.test.p_value < opt.alpha;
+  // Only an interval inside the threshold shows the change is small: a narrow middle with a slow
+  // tail can leave the median where it was.
+  const bool interval_within = e.ci_lo >= -e.threshold && e.ci_hi <= e.threshold;
   const std::string thr = "±" + pct(e.threshold).substr(1);
   const std::string thr_why =
       e.threshold > opt.thresholds.for_kind(e.current.kind) ? " (noise floor)" : "";
+  const std::string ci = "interval [" + pct(e.ci_lo) + ", " + pct(e.ci_hi) + "]";
   char p[32];
   std::snprintf(p, sizeof p, "p=%.2g", e.test.p_value);
   if (x.size() < opt.min_samples || y.size() < opt.min_samples) {
@@ -135,17 +169,18 @@ void judge(Entry& e, const CompareOptions& opt) {
     e.verdict = e.change > 0 ? Verdict::kSlower : Verdict::kFaster;
     e.reason = std::string(e.change > 0 ? "slower" : "faster") + " by " +
                pct(std::abs(e.change)).substr(1) + ", beyond " + thr + thr_why + ", " + p;
-  } else if (significant) {
+  } else if (interval_within && significant) {
     e.verdict = Verdict::kSame;
-    e.reason = "change " + pct(e.change) + " is real (" + p + ") but within " + thr + thr_why;
-  } else if (!beyond) {
-    e.verdict = Verdict::kSame;
-    e.reason = "no significant change (" + std::string(p) + "); " + pct(e.change) + " is within " +
+    e.reason = "change " + pct(e.change) + " is real (" + p + ") but its " + ci + " is within " +
                thr + thr_why;
+  } else if (interval_within) {
+    e.verdict = Verdict::kSame;
+    e.reason =
+        "no significant change (" + std::string(p) + "); its " + ci + " is within " + thr + thr_why;
   } else {
     e.verdict = Verdict::kInconclusive;
-    e.reason = "too noisy to tell: " + pct(e.change) + " is beyond " + thr + thr_why +
-               " but not significant (" + std::string(p) + ")";
+    e.reason = "too noisy to tell: change " + pct(e.change) + " (" + p + ") but its " + ci +
+               " reaches beyond " + thr + thr_why;
   }
 }
 
@@ -200,6 +235,7 @@ std::optional<double> datasheet_peak(const Measurement& m, const Figure& f, cons
 Comparison compare_results(const std::vector<Measurement>& baseline,
                            const std::vector<Measurement>& current, const CompareOptions& opt,
                            const SpecDb* db) {
+  check_threshold_kinds(opt.thresholds, baseline, current);
   Comparison c;
   c.options = opt;
   std::map<std::string, const Measurement*> base_by_key;

@@ -55,7 +55,7 @@ struct Entry {
   std::optional<double> datasheet;  // the datasheet peak in the figure's unit, where known
 };
 
-// A benchmark present on one side only, or not measured on one side.
+// A benchmark present on one side only, or not measured on one side (`m` is then the current one).
 struct Unmatched {
   Measurement m;
   std::string why;
@@ -69,6 +69,8 @@ struct Comparison {
   std::vector<std::string> flags;  // every distinct device flag, once
   std::size_t count(Verdict v) const;
   bool regressed() const { return count(Verdict::kSlower) > 0; }
+  // Baseline benchmarks missing, failed or skipped now; a baseline failure measured now is not.
+  std::size_t missing_now() const;
 };
 
 // Judge one pair of sample sets (seconds). Fills every statistic and the verdict of `e`.

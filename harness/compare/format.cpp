@@ -89,10 +89,35 @@ std::string summary_line(const Comparison& c) {
   return s.str();
 }
 
+// Inside a code span only a pipe (which would end the table cell) and line breaks need care.
 std::string md_cell(const std::string& s) {
   std::string out;
-  for (char ch : s) out += ch == '|' ? std::string("\\|") : std::string(1, ch);
+  for (char ch : s) {
+    if (ch == '|')
+      out += "\\|";
+    else
+      out += ch == '\n' || ch == '\r' ? ' ' : ch;
+  }
   return out;
+}
+
+// Text from the files (reasons, errors, parameters) read as text, never as Markdown or HTML.
+std::string md_text(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (std::strchr("\\`*_[]<>|~&#", ch) && ch != '\0') out += '\\';
+    out += ch == '\n' || ch == '\r' ? ' ' : ch;
+  }
+  return out;
+}
+
+// "3.0%", or "3.0% (collective 8.0%)" with thresholds per kind.
+std::string thresholds_text(const Thresholds& t) {
+  std::string kinds;
+  for (const auto& [kind, v] : t.by_kind)
+    kinds += (kinds.empty() ? "" : ", ") + md_text(kind) + " " + fmt("%.1f%%", v * 100);
+  const std::string all = fmt("%.1f%%", t.fallback * 100);
+  return kinds.empty() ? all : all + " (" + kinds + ")";
 }
 
 }  // namespace
@@ -106,7 +131,9 @@ std::string human_time(double s) {
 
 std::string human_rate(const Figure& f) {
   if (f.metric == "flop_per_s") return fmt("%.1f TFLOP/s", f.value / 1e12);
-  const std::string suffix = f.metric.rfind("busbw", 0) == 0 ? " busbw" : "";
+  std::string suffix;
+  if (f.metric.rfind("busbw", 0) == 0) suffix = " busbw";
+  if (f.metric.rfind("algbw", 0) == 0) suffix = " algbw";
   if (f.value >= 1e12) return fmt("%.3f TB/s", f.value / 1e12) + suffix;
   return fmt("%.1f GB/s", f.value / 1e9) + suffix;
 }
@@ -208,7 +235,7 @@ std::string format_markdown(const Comparison& c) {
     << summary_line(c) << ".\n\n";
   if (!c.flags.empty()) {
     s << "> **Warning** the results ran on different setups:\n";
-    for (const auto& f : c.flags) s << "> - " << md_cell(f) << '\n';
+    for (const auto& f : c.flags) s << "> - " << md_text(f) << '\n';
     s << '\n';
   }
   s << "| benchmark | parameters | baseline | current | change | "
@@ -218,7 +245,7 @@ std::string format_markdown(const Comparison& c) {
     std::string verdict = to_string(e.verdict);
     if (e.verdict == Verdict::kSlower) verdict = "**slower**";
     if (e.verdict == Verdict::kInconclusive) verdict = "_inconclusive_";
-    s << "| `" << md_cell(e.current.name) << "` | " << md_cell(e.current.params_text()) << " | "
+    s << "| `" << md_cell(e.current.name) << "` | " << md_text(e.current.params_text()) << " | "
       << human_time(e.base_stats.median) << " | " << human_time(e.cur_stats.median) << " | "
       << signed_percent(e.change) << " | " << ci_text(e) << " | " << p_text(e) << " | " << verdict
       << " | " << of_datasheet(e) << " |\n";
@@ -228,22 +255,23 @@ std::string format_markdown(const Comparison& c) {
     if (e.verdict == Verdict::kSame) continue;
     if (!any_note) s << "\n**Details**\n\n";
     any_note = true;
-    s << "- `" << md_cell(e.current.name) << "`: " << md_cell(e.reason) << '\n';
+    s << "- `" << md_cell(e.current.name) << "`: " << md_text(e.reason) << '\n';
   }
   auto list = [&s](const char* title, const std::vector<Unmatched>& v) {
     if (v.empty()) return;
     s << "\n**" << title << "**\n\n";
     for (const auto& u : v)
-      s << "- `" << md_cell(u.m.name) << "` " << md_cell(u.m.params_text()) << ": " << u.why
-        << '\n';
+      s << "- `" << md_cell(u.m.name) << "` " << md_text(u.m.params_text()) << ": "
+        << md_text(u.why) << '\n';
   };
   list("Only in the baseline", c.only_baseline);
   list("Only in the current results", c.only_current);
   list("Not measured", c.not_measured);
   s << "\n<sub>Change of the median time (positive = slower); Mann-Whitney U test; threshold "
-    << fmt("%.1f%%", c.options.thresholds.fallback * 100) << " or the noise floor ("
+    << thresholds_text(c.options.thresholds) << " or the noise floor ("
     << fmt("%.1f", c.options.noise_factor)
-    << "× the baseline's relative spread), whichever is larger; fewer than "
+    << "× the baseline's relative spread), whichever is larger; same needs the interval within "
+       "it; fewer than "
     << c.options.min_samples << " samples a side is inconclusive.</sub>\n";
   return s.str();
 }

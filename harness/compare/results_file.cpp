@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <map>
 
 #include "harness/core/error.hpp"
@@ -112,6 +114,16 @@ json read_rates(const json& r) {
   return out;
 }
 
+// A non-negative integer an int holds; parsed files write it unsigned, programs may write it
+// signed.
+std::optional<int> device_index(const json& v) {
+  if (!v.is_number_integer() || (!v.is_number_unsigned() && v.get<std::int64_t>() < 0))
+    return std::nullopt;
+  const auto u = v.get<std::uint64_t>();
+  if (u > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) return std::nullopt;
+  return static_cast<int>(u);
+}
+
 Measurement read_result(const json& r, std::size_t index, const ResultsFile& file) {
   const std::string where = file.path + ": results[" + std::to_string(index) + "]";
   if (!r.is_object()) bad(where, "is not an object");
@@ -132,9 +144,9 @@ Measurement read_result(const json& r, std::size_t index, const ResultsFile& fil
   m.rates = read_rates(r);
   m.peaks = r.value("peaks", json());
   if (r.contains("device")) {
-    if (!r["device"].is_number_integer() || r["device"].get<long>() < 0)
-      bad(named, "field 'device' is " + r["device"].dump() + ", not a device index");
-    m.device_ordinal = r["device"].get<int>();
+    const auto ordinal = device_index(r["device"]);
+    if (!ordinal) bad(named, "field 'device' is " + r["device"].dump() + ", not a device index");
+    m.device_ordinal = *ordinal;
     if (!file.devices.empty() && static_cast<std::size_t>(m.device_ordinal) >= file.devices.size())
       bad(named, "field 'device' is " + std::to_string(m.device_ordinal) + " but the file lists " +
                      std::to_string(file.devices.size()) + " device(s)");
@@ -236,6 +248,10 @@ std::string sku_slug(const std::string& device_name) {
 std::vector<std::string> baseline_files_for(const std::string& dir,
                                             const std::string& device_name) {
   const std::string sku = sku_slug(device_name);
+  // An empty SKU would make DIR itself the baseline folder.
+  if (sku.empty())
+    throw InputError(dir + ": device name '" + device_name +
+                     "' has no letters or digits, so it names no SKU folder");
   const fs::path folder = fs::path(dir) / sku;
   std::error_code ec;
   if (!fs::is_directory(folder, ec)) {
@@ -261,13 +277,15 @@ std::optional<Figure> headline_figure(const Measurement& m) {
   const bool collective =
       m.kind.find("collective") != std::string::npos || m.kind.find("nccl") != std::string::npos;
   std::vector<const char*> order = {"flop_per_s", "bytes_per_s"};
-  if (collective) order = {"busbw_bytes_per_s", "busbw", "algbw_bytes_per_s", "bytes_per_s"};
+  // `goodput collectives` writes "busbw" and "algbw"; one rank has a bus bandwidth of 0.
+  if (collective)
+    order = {"busbw_bytes_per_s", "busbw", "algbw_bytes_per_s", "algbw", "bytes_per_s"};
   if (m.kind == "memory") order = {"bytes_per_s"};
-  for (const char* k : order) {
+  for (const std::string k : order) {
     if (m.rates.contains(k) && m.rates[k].is_number()) {
       const double v = m.rates[k].get<double>();
       if (std::isfinite(v) && v > 0)
-        return Figure{k == std::string("busbw") ? "busbw_bytes_per_s" : k, v};
+        return Figure{k == "busbw" || k == "algbw" ? k + "_bytes_per_s" : k, v};
     }
   }
   return std::nullopt;

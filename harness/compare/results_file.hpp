@@ -50,12 +50,12 @@ std::vector<Measurement> merge_results(const std::vector<ResultsFile>& files);
 // "NVIDIA H100 80GB HBM3" -> "nvidia-h100-80gb-hbm3": the folder of a SKU's baselines.
 std::string sku_slug(const std::string& device_name);
 // The *.json files of <dir>/<sku_slug(device_name)>/, sorted. InputError (listing the SKUs that do
-// exist) when there is none.
+// exist) when there is none, or when the name has no letters or digits.
 std::vector<std::string> baseline_files_for(const std::string& dir, const std::string& device_name);
 
 // The rate a result is best judged by, for tables and peaks: FLOP/s for compute, bytes/s otherwise.
 struct Figure {
-  std::string metric;  // "flop_per_s", "bytes_per_s", "busbw_bytes_per_s"
+  std::string metric;  // "flop_per_s", "bytes_per_s", "busbw_bytes_per_s", "algbw_bytes_per_s"
   double value = 0;
 };
 std::optional<Figure> headline_figure(const Measurement& m);

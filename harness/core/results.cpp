@@ -137,6 +137,40 @@ void write_json_atomic(const std::string& path, const nlohmann::json& doc) {
   if (ec) throw RuntimeFailure(path + ": cannot rename temporary file: " + ec.message());
 }
 
+namespace {
+
+// Reads a document to find where the parser stops; builds nothing.
+struct StopFinder final : nlohmann::json_sax<nlohmann::json> {
+  std::size_t byte = 0;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::json::exception&) override {
+    byte = position;
+    return false;
+  }
+};
+
+// The byte where parsing `path` stops, for the library's errors that carry no position.
+std::size_t stop_byte(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  StopFinder finder;
+  nlohmann::json::sax_parse(in, &finder);
+  return finder.byte;
+}
+
+}  // namespace
+
 nlohmann::json read_json_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open (" + std::strerror(errno) + ")");
@@ -144,6 +178,10 @@ nlohmann::json read_json_file(const std::string& path) {
     return nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
     throw InputError(path + ": malformed JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    // Well-formed text the library cannot hold, such as a number beyond a double's range.
+    throw InputError(path + ": unreadable JSON at byte " + std::to_string(stop_byte(path)) + ": " +
+                     e.what());
   }
 }
 

@@ -36,7 +36,7 @@ try:
     check(doc["schema"] == "goodput.results" and doc["meta"]["command"] == "compare", "JSON is a results document")
     check(doc["meta"]["status"] == "complete", "JSON status complete")
     s = doc["comparison"]["summary"]
-    check(s["slower"] == 1 and s["same"] == 35 and s["regressed"], "JSON summary %s" % s)
+    check(s["slower"] == 1 and s["same"] == 30 and s["inconclusive"] == 5 and s["regressed"], "JSON summary %s" % s)
     slow = [e for e in doc["comparison"]["entries"] if e["verdict"] == "slower"]
     check(len(slow) == 1 and slow[0]["name"] == "gemm/bf16/8192x8192x8192", "JSON names the slower GEMM")
     check(0.03 < slow[0]["ci"]["lo"] < slow[0]["change"] < slow[0]["ci"]["hi"], "JSON CI brackets the change")
@@ -68,6 +68,15 @@ try:
     check(rc == 0 and "Only in the baseline" in out and "memory/write" in out, "unmatched listed, exit 0")
     rc, out, err = run(fx("baseline.json"), fx("current_unmatched.json"), "--fail-on-missing")
     check(rc == 1, "--fail-on-missing exits 1 (got %d)" % rc)
+    # Failed in the baseline, measured now: nothing is missing now.
+    fixed = json.load(open(fx("current_unmatched.json")))
+    good = {r["name"]: r for r in json.load(open(fx("baseline.json")))["results"]}
+    fixed["results"] = [good.get(r["name"], r) if r.get("status") == "error" else r for r in fixed["results"]]
+    with open(os.path.join(tmp, "fixed.json"), "w") as f:
+        json.dump(fixed, f)
+    rc, out, err = run(fx("current_unmatched.json"), os.path.join(tmp, "fixed.json"), "--fail-on-missing")
+    check(rc == 0 and "baseline status 'error'" in out,
+          "--fail-on-missing: a baseline failure measured now exits 0 (got %d: %s)" % (rc, err.strip()))
     rc, out, err = run(fx("baseline.json"), fx("current_other_gpu.json"), "--format", "junit")
     check("different GPU model" in run(fx("baseline.json"), fx("current_other_gpu.json"))[1], "GPU model flagged")
     ET.fromstring(out)
@@ -80,6 +89,15 @@ try:
     rc, out, err = run("--baseline-dir", os.path.join(tmp, "results"), fx("current_other_gpu.json"))
     check(rc == 2 and "nvidia-h100-pcie" in err, "--baseline-dir without that SKU exits 2 naming it")
 
+    nameless = json.load(open(fx("current_regression.json")))
+    nameless["devices"][0]["name"] = "?? --"
+    with open(os.path.join(tmp, "nameless.json"), "w") as f:
+        json.dump(nameless, f)
+    shutil.copy(fx("baseline.json"), os.path.join(tmp, "results", "bench.json"))
+    rc, out, err = run("--baseline-dir", os.path.join(tmp, "results"), os.path.join(tmp, "nameless.json"))
+    check(rc == 2 and "has no letters or digits" in err,
+          "--baseline-dir with a device name of no letters or digits exits 2 (got %d: %s)" % (rc, err.strip()))
+
     for name, text in [("bad_schema_version.json", "schema_version 2.0.0 is not supported"),
                        ("old_schema_version.json", "predates"),
                        ("malformed.json", "malformed JSON at byte"),
@@ -90,10 +108,24 @@ try:
                        ("not_results.json", "field 'schema' is missing")]:
         rc, out, err = run(fx("baseline.json"), fx(name))
         check(rc == 2 and text in err and name in err, "%s: exit 2 naming file and cause (got %d: %s)" % (name, rc, err.strip()))
+    big = os.path.join(tmp, "overflow.json")
+    with open(big, "w") as f:
+        f.write(open(fx("baseline.json")).read().replace('"values": [', '"values": [1e400, ', 1))
+    rc, out, err = run(fx("baseline.json"), big)
+    check(rc == 2 and "overflow.json: unreadable JSON at byte" in err and "1e400" in err,
+          "a number too large for a double: exit 2 naming file, byte and cause (got %d: %s)" % (rc, err.strip()))
+    p = subprocess.run([goodput, "report", big, "-o", os.path.join(tmp, "r.html")], capture_output=True, text=True)
+    check(p.returncode == 2 and "overflow.json: unreadable JSON at byte" in p.stderr,
+          "report: a number too large for a double exits 2 (got %d: %s)" % (p.returncode, p.stderr.strip()))
     rc, out, err = run(fx("baseline.json"))
     check(rc == 2 and "baseline and at least one current" in err, "one file only: exit 2")
     rc, out, err = run(fx("baseline.json"), fx("current_noise.json"), "--threshold", "lots")
     check(rc == 2 and "--threshold" in err, "bad --threshold: exit 2")
+    rc, out, err = run(fx("baseline.json"), fx("current_regression.json"), "--threshold", "5")
+    check(rc == 2 and "'5%'" in err, "--threshold 5 (500 %%) is refused, suggesting 5%% (got %d: %s)" % (rc, err.strip()))
+    rc, out, err = run(fx("baseline.json"), fx("current_regression.json"), "--threshold", "gemmm=25%")
+    check(rc == 2 and "known kinds: collective, gemm, host_benchmark, memory" in err,
+          "--threshold for an unknown kind: exit 2 listing the kinds (got %d: %s)" % (rc, err.strip()))
     rc, out, err = run(fx("baseline.json"), os.path.join(tmp, "missing.json"))
     check(rc == 2, "missing file: exit 2")
 finally:
