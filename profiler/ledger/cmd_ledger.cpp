@@ -19,21 +19,6 @@ struct LedgerArgs {
   int rank = 0;
 };
 
-// "0.42" or "42%": a fraction in (0, 1].
-double parse_mfu(const std::string& text) {
-  std::string s = text;
-  double scale = 1;
-  if (!s.empty() && s.back() == '%') {
-    s.pop_back();
-    scale = 0.01;
-  }
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end) * scale;
-  if (s.empty() || *end != '\0' || !(v > 0 && v <= 1))
-    throw InputError("--mfu: '" + text + "' is not a fraction in (0, 1] (e.g. 0.42 or 42%)");
-  return v;
-}
-
 int run_ledger(const LedgerArgs& a, const Invocation& inv) {
   ResultsWriter out(a.json, "ledger", inv.argv);
   try {
@@ -47,14 +32,14 @@ int run_ledger(const LedgerArgs& a, const Invocation& inv) {
         throw InputError("--from/--to are not part of the google convention's job goodput");
       const auto g = ledger::compute_google(log);
       std::fputs(ledger::format_report(g, log).c_str(), stdout);
-      section = ledger::to_json(g);
+      section = ledger::to_json(g, log);
     } else {
       ledger::LedgerOptions lo;
       if (!a.from.empty()) lo.from = ledger::parse_time(a.from, "--from");
       if (!a.to.empty()) lo.to = ledger::parse_time(a.to, "--to");
       if (!a.mfu.empty() && !a.analysis.empty())
         throw InputError("give either --mfu or --analysis, not both");
-      if (!a.mfu.empty()) lo.model = {parse_mfu(a.mfu), "--mfu " + a.mfu};
+      if (!a.mfu.empty()) lo.model = {ledger::parse_mfu(a.mfu), "--mfu " + a.mfu};
       if (!a.analysis.empty())
         lo.model = ledger::model_layer_from_analysis(read_json_file(a.analysis), a.analysis);
       const auto l = ledger::compute_ledger(log, lo);

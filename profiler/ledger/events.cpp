@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -13,6 +13,7 @@
 
 #include "harness/core/error.hpp"
 #include "harness/core/stats.hpp"
+#include "profiler/ledger/event_support.hpp"
 
 namespace goodput::ledger {
 
@@ -56,14 +57,44 @@ bool needs_step(Kind k) {
   }
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-long long days_from_civil(long long y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const long long era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<long long>(doe) - 719468;
+bool fits_int32(std::int64_t v, std::int64_t lo) {
+  return v >= lo && v <= std::numeric_limits<std::int32_t>::max();
+}
+
+std::string int_range_error(std::string_view key, std::int64_t v, std::int64_t lo) {
+  return "field '" + std::string(key) + "' must be an integer in " + std::to_string(lo) + ".." +
+         std::to_string(std::numeric_limits<std::int32_t>::max()) + ", not " + std::to_string(v);
+}
+
+// The error for a numeric 't' outside years 1970..9999.
+std::string time_field_error(double t) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.15g", t);
+  return time_range_error(text, "field 't'");
+}
+
+// Where the first JSON value of a line ends (one past its closing bracket), or npos.
+std::size_t object_end(std::string_view line) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth <= 0) {
+      return depth == 0 ? i + 1 : std::string_view::npos;
+    }
+  }
+  return std::string_view::npos;
 }
 
 }  // namespace
@@ -99,58 +130,15 @@ std::string EventLog::where(const Event& e) const {
   return (e.file < files.size() ? files[e.file] : std::string("?")) + ":" + std::to_string(e.line);
 }
 
-double parse_time(const std::string& text, const std::string& what) {
-  if (text.empty()) throw InputError(what + ": empty time");
-  char* end = nullptr;
-  const double plain = std::strtod(text.c_str(), &end);
-  if (end && *end == '\0' && std::isfinite(plain)) return plain;
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, n = 0;
-  double s = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &s, &n) != 6 ||
-      mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s < 0 || s >= 61)
-    throw InputError(what + ": '" + text +
-                     "' is neither seconds since the epoch nor an ISO 8601 time "
-                     "(2026-01-02T03:04:05Z)");
-  double offset = 0;
-  const std::string tz = text.substr(static_cast<std::size_t>(n));
-  if (tz == "Z" || tz.empty()) {
-    offset = 0;
-  } else {
-    int oh = 0, om = 0;
-    char sign = 0;
-    if (std::sscanf(tz.c_str(), "%c%2d:%2d", &sign, &oh, &om) != 3 || (sign != '+' && sign != '-'))
-      throw InputError(what + ": bad time zone '" + tz + "' in '" + text + "'");
-    offset = (sign == '+' ? 1 : -1) * (oh * 3600.0 + om * 60.0);
-  }
-  const long long days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  return static_cast<double>(days) * 86400.0 + h * 3600.0 + mi * 60.0 + s - offset;
-}
-
-std::string format_utc(double t) {
-  const double whole = std::floor(t);
-  const auto secs = static_cast<std::time_t>(whole);
-  int ms = static_cast<int>(std::lround((t - whole) * 1000.0));
-  std::time_t adj = secs;
-  if (ms >= 1000) {
-    ms -= 1000;
-    ++adj;
-  }
-  std::tm tm{};
-  gmtime_r(&adj, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return buf;
-}
-
 struct EventReader::Impl {
   ReadOptions opt;
   EventLog log;
   simdjson::ondemand::parser parser;
+  simdjson::dom::parser validator;  // malformed lines only: is there a whole object first?
   std::unordered_map<std::string, std::uint32_t> interned;
   std::set<std::int32_t> ranks;
-  // Step starts of other ranks, a bounded sample for the clock-skew estimate.
-  std::unordered_map<std::int32_t, std::vector<std::pair<std::int64_t, double>>> skew_samples;
+  // Step starts of other ranks for the clock-skew estimate: each rank's earliest kSkewSamples.
+  std::unordered_map<std::int32_t, std::vector<StepSample>> skew_samples;
   static constexpr std::size_t kSkewSamples = 4096;
 
   std::uint32_t intern(std::string_view s) {
@@ -161,6 +149,17 @@ struct EventReader::Impl {
     log.strings.emplace_back(s);
     interned.emplace(std::string(s), id);
     return id;
+  }
+
+  // Why a line that did not parse holds a whole JSON object followed by more text, or "".
+  std::string trailing_content(const std::string& line) {
+    const std::size_t end = object_end(line);
+    if (end == std::string::npos || line.find_first_not_of(" \t", end) == std::string::npos)
+      return "";
+    simdjson::dom::element first;
+    if (validator.parse(line.data(), end).get(first) || !first.is_object()) return "";
+    return std::string("trailing content after the JSON object") +
+           (line.find('\0', end) != std::string::npos ? " (NUL bytes)" : "");
   }
 
   void warn(std::string where, std::string message) {
@@ -194,6 +193,7 @@ struct EventReader::Impl {
       ++log.lines;
       const bool unterminated = in.eof();
       if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line_no == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);  // UTF-8 BOM
       if (line.find_first_not_of(" \t") == std::string::npos) continue;
       auto where = [&] { return name + ":" + std::to_string(line_no); };
       std::string why;
@@ -202,7 +202,10 @@ struct EventReader::Impl {
       ev.line = line_no;
       std::optional<Kind> kind;
       std::string kind_text;
-      if (!parse_line(line, ev, kind, kind_text, why)) {
+      bool fatal = false;
+      if (!parse_line(line, ev, kind, kind_text, why, fatal)) {
+        if (fatal) throw InputError(where() + ": " + why);
+        if (const std::string trailing = trailing_content(line); !trailing.empty()) why = trailing;
         malformed(where(), why, unterminated);
         continue;
       }
@@ -225,19 +228,19 @@ struct EventReader::Impl {
         last = {ev.t, line_no};
       }
       if (!is_job_level(*kind) && ev.rank != opt.reference_rank) {
-        if (*kind == Kind::kStepStart || *kind == Kind::kStep) {
-          auto& s = skew_samples[ev.rank];
-          if (s.size() < kSkewSamples)
-            s.emplace_back(ev.step, *kind == Kind::kStep ? ev.t - ev.dur : ev.t);
-        }
+        if (*kind == Kind::kStepStart || *kind == Kind::kStep)
+          keep_earliest(skew_samples[ev.rank],
+                        {*kind == Kind::kStep ? ev.t - ev.dur : ev.t, ev.step, ev.attempt},
+                        kSkewSamples);
         continue;
       }
       log.events.push_back(ev);
     }
   }
 
+  // False with `why` on a malformed line; `fatal` when no --lenient may skip it.
   bool parse_line(std::string& line, Event& ev, std::optional<Kind>& kind, std::string& kind_text,
-                  std::string& why) {
+                  std::string& why, bool& fatal) {
     using namespace simdjson;
     const std::size_t len = line.size();
     line.reserve(len + SIMDJSON_PADDING);
@@ -296,9 +299,8 @@ struct EventReader::Impl {
           }
         } else if (auto err = val.get_double().get(ev.t)) {
           return bad("seconds since the epoch or an ISO 8601 string", err);
-        }
-        if (!std::isfinite(ev.t)) {
-          why = "field 't' is not finite";
+        } else if (!in_time_range(ev.t)) {
+          why = time_field_error(ev.t);
           return false;
         }
         have_t = true;
@@ -309,12 +311,16 @@ struct EventReader::Impl {
       } else if (key == "rank") {
         std::int64_t r = 0;
         if (!get_int(r)) return false;
+        if (!fits_int32(r, 0)) {
+          why = int_range_error(key, r, 0);
+          return false;
+        }
         ev.rank = static_cast<std::int32_t>(r);
       } else if (key == "attempt") {
         std::int64_t a = 0;
         if (!get_int(a)) return false;
-        if (a < 1) {
-          why = "field 'attempt' must be >= 1";
+        if (!fits_int32(a, 1)) {
+          why = int_range_error(key, a, 1);
           return false;
         }
         ev.attempt = static_cast<std::int32_t>(a);
@@ -357,6 +363,7 @@ struct EventReader::Impl {
     if (version != kEventFormatVersion) {
       why = "event format version " + std::to_string(version) +
             " is not supported (this reader: " + std::to_string(kEventFormatVersion) + ")";
+      fatal = true;  // a newer format is never guessed at, not even with --lenient
       return false;
     }
     if (!have_t) {
@@ -408,20 +415,18 @@ struct EventReader::Impl {
   EventLog finish() {
     log.reference_rank = opt.reference_rank;
     log.ranks_seen.assign(ranks.begin(), ranks.end());
-    // Clock skew: other ranks' step starts against the reference rank's same steps (the first
-    // start of each step number; restarts repeat steps, the median absorbs those).
-    std::unordered_map<std::int64_t, double> ref_start;
-    if (!skew_samples.empty())
+    // Clock skew: other ranks' step starts against the reference rank's starts of the same step
+    // in the same attempt (see step_differences).
+    std::vector<StepSample> ref;
+    if (!skew_samples.empty()) {
       for (const auto& e : log.events)
         if (e.rank == opt.reference_rank && (e.kind == Kind::kStepStart || e.kind == Kind::kStep))
-          ref_start.emplace(e.step, e.kind == Kind::kStep ? e.t - e.dur : e.t);
+          ref.push_back({e.kind == Kind::kStep ? e.t - e.dur : e.t, e.step, e.attempt});
+      order_by_step(ref);
+    }
     std::unordered_map<std::int32_t, double> offset;
-    for (const auto& [rank, samples] : skew_samples) {
-      std::vector<double> d;
-      for (const auto& [step, t] : samples) {
-        auto it = ref_start.find(step);
-        if (it != ref_start.end()) d.push_back(t - it->second);
-      }
+    for (auto& [rank, samples] : skew_samples) {
+      const std::vector<double> d = step_differences(std::move(samples), ref);
       RankSkew rs;
       rs.rank = rank;
       rs.matched_steps = d.size();
@@ -446,8 +451,7 @@ struct EventReader::Impl {
           auto it = offset.find(e.rank);
           if (it != offset.end()) e.t -= it->second;
         }
-    std::stable_sort(log.events.begin(), log.events.end(),
-                     [](const Event& a, const Event& b) { return a.t < b.t; });
+    sort_events(log.events, log.files);
     log.events_kept = log.events.size();
     if (!log.unknown_kinds.empty()) {
       std::string kinds;

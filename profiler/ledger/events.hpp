@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -108,9 +109,11 @@ class EventReader {
 // Convenience: read the files and finish.
 EventLog read_event_logs(const std::vector<std::string>& paths, const ReadOptions& opt);
 
-// "2026-01-02T03:04:05.5Z" (UTC, optional fraction, 'Z' or +hh:mm) or plain seconds since the
-// epoch; InputError naming `what` otherwise.
+// "2026-01-02T03:04:05.5Z" (UTC, optional fraction, 'Z' or +hh:mm; none: UTC) or plain decimal
+// seconds since the epoch, in years 1970..9999; InputError naming `what` otherwise.
 double parse_time(const std::string& text, const std::string& what);
 std::string format_utc(double t);  // ISO 8601 with 'Z', milliseconds
+// A plain decimal number: [-]digits[.digits][e[+-]digits] (no hex, inf, nan or spaces).
+bool is_decimal_number(std::string_view text);
 
 }  // namespace goodput::ledger

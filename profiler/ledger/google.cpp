@@ -314,7 +314,7 @@ GoogleGoodput compute_google(const EventLog& log) {
   return g;
 }
 
-nlohmann::json to_json(const GoogleGoodput& g) {
+nlohmann::json to_json(const GoogleGoodput& g, const EventLog& log) {
   nlohmann::json j;
   j["convention"] = "google";
   j["reference"] = "ml-goodput-measurement GoodputCalculator.get_job_goodput";
@@ -331,8 +331,10 @@ nlohmann::json to_json(const GoogleGoodput& g) {
   b[kCustom] = c;
   j["badput"] = b;
   nlohmann::json w = nlohmann::json::array();
-  for (const auto& x : g.warnings) w.push_back({{"where", x.where}, {"message", x.message}});
+  for (const auto* list : {&log.warnings, &g.warnings})
+    for (const auto& x : *list) w.push_back({{"where", x.where}, {"message", x.message}});
   j["warnings"] = w;
+  j["warnings_total"] = log.warnings_total + g.warnings.size();
   return j;
 }
 
@@ -355,7 +357,14 @@ std::string format_report(const GoogleGoodput& g, const EventLog& log) {
                   (std::string(kCustom) + "." + k).c_str(), v, 100 * v / g.total_s);
     o << b;
   }
-  for (const auto& w : g.warnings) o << "  warning: " << w.message << "\n";
+  // The reader's warnings (malformed lines, clock skew, ...) first, as in the default report.
+  const std::size_t nw = log.warnings_total + g.warnings.size();
+  std::size_t k = 0;
+  for (const auto* list : {&log.warnings, &g.warnings})
+    for (const auto& w : *list)
+      if (k++ < 20)
+        o << "  warning: " << (w.where.empty() ? "" : w.where + ": ") << w.message << "\n";
+  if (nw > 20) o << "  ... " << nw - 20 << " more warnings in --json\n";
   return o.str();
 }
 

@@ -37,7 +37,7 @@ struct GoogleGoodput {
 
 // InputError when the log has no (re)start or its total time is zero.
 GoogleGoodput compute_google(const EventLog& log);
-nlohmann::json to_json(const GoogleGoodput& g);
+nlohmann::json to_json(const GoogleGoodput& g, const EventLog& log);
 std::string format_report(const GoogleGoodput& g, const EventLog& log);
 
 }  // namespace goodput::ledger

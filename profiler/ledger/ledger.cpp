@@ -85,10 +85,23 @@ int phase_priority(const std::string& category) {
   return kPrioCustom;
 }
 
+// The time an infrastructure fault at t costs: until the reference rank starts a step again
+// (training carried on, so the resources work) or the attempt ends, never over a kept step.
+std::pair<double, double> infra_fault_span(const Attempt& a, const std::vector<bool>& kept,
+                                           double t) {
+  double begin = t, end = a.end;
+  for (std::size_t k = 0; k < a.steps.size(); ++k) {
+    const StepExec& s = a.steps[k];
+    if (kept[k] && s.start <= t && t < s.end) begin = s.end;
+    if (s.start > t) end = std::min(end, s.start);
+  }
+  return {begin, end};
+}
+
 struct Interval {
   double start, end;
   int prio;
-  std::uint16_t category;
+  std::uint32_t category;
   std::size_t cause;
   std::int32_t attempt;
 };
@@ -122,20 +135,45 @@ Layer category_layer(const std::string& category) {
   return Layer::kFramework;  // phase:<name>
 }
 
+// "0.42" or "42%": a fraction in (0, 1].
+double parse_mfu(const std::string& text) {
+  std::string s = text;
+  double scale = 1;
+  if (!s.empty() && s.back() == '%') {
+    s.pop_back();
+    scale = 0.01;
+  }
+  const double v = is_decimal_number(s) ? std::strtod(s.c_str(), nullptr) * scale : 0;
+  if (!(v > 0 && v <= 1))
+    throw InputError("--mfu: '" + text + "' is not a fraction in (0, 1] (e.g. 0.42 or 42%)");
+  return v;
+}
+
 Ledger compute_ledger(const EventLog& log, const LedgerOptions& opt) {
-  if (log.events.empty()) throw InputError("the event log has no events");
+  if (log.events.empty()) {
+    std::string files;
+    for (const auto& f : log.files) files += (files.empty() ? "" : ", ") + f;
+    throw InputError(files + ": the event log has no events" +
+                     (log.skipped_lines
+                          ? " (" + std::to_string(log.skipped_lines) + " malformed lines skipped)"
+                          : std::string()));
+  }
   Ledger L;
   L.model = opt.model;
   auto warn = [&](std::string where, std::string msg) {
     L.warnings.push_back({std::move(where), std::move(msg)});
   };
   auto where = [&](const Event* e) { return e ? log.where(*e) : std::string(); };
-  for (const auto& c : categories()) L.category_names.push_back(c.name);
-  auto cat_id = [&](const std::string& name) -> std::uint16_t {
-    for (std::size_t i = 0; i < L.category_names.size(); ++i)
-      if (L.category_names[i] == name) return static_cast<std::uint16_t>(i);
-    L.category_names.push_back(name);
-    return static_cast<std::uint16_t>(L.category_names.size() - 1);
+  std::unordered_map<std::string, std::uint32_t> cat_ids;  // custom phases add names
+  for (const auto& c : categories()) {
+    cat_ids.emplace(c.name, static_cast<std::uint32_t>(L.category_names.size()));
+    L.category_names.push_back(c.name);
+  }
+  auto cat_id = [&](const std::string& name) -> std::uint32_t {
+    const auto [it, fresh] =
+        cat_ids.emplace(name, static_cast<std::uint32_t>(L.category_names.size()));
+    if (fresh) L.category_names.push_back(name);
+    return it->second;
   };
 
   // ---- job bounds and job-level events
@@ -405,9 +443,14 @@ Ledger compute_ledger(const EventLog& log, const LedgerOptions& opt) {
     return "fault '" + f.cause + "' (" + f.layer + ")" +
            (f.ranks.empty() ? "" : " on ranks " + f.ranks);
   };
-  // The fault that ended an attempt: its last one.
+  // The fault that ended an attempt: its last one, unless a step started after it (training
+  // carried on).
   auto ending_fault = [&](const Attempt& a) -> std::int32_t {
-    return a.faults.empty() ? -1 : static_cast<std::int32_t>(a.faults.back());
+    if (a.faults.empty()) return -1;
+    const auto fi = a.faults.back();
+    for (const auto& s : a.steps)
+      if (s.start > L.faults[fi].t) return -1;
+    return static_cast<std::int32_t>(fi);
   };
 
   // ---- causes
@@ -598,7 +641,9 @@ Ledger compute_ledger(const EventLog& log, const LedgerOptions& opt) {
       sum.first_step = a.steps.front().step;
       sum.last_step = a.steps.back().step;
     }
-    for (const auto& s : a.steps) {
+    std::vector<bool> kept(a.steps.size(), false);
+    for (std::size_t k = 0; k < a.steps.size(); ++k) {
+      const StepExec& s = a.steps[k];
       ++sum.steps_run;
       if (!s.finished) {
         ++sum.unfinished;
@@ -607,6 +652,7 @@ Ledger compute_ledger(const EventLog& log, const LedgerOptions& opt) {
       }
       const bool lost = s.redone || s.step > bound_after[i];
       if (!lost) {
+        kept[k] = true;
         ++sum.steps_kept;
         add(s.start, s.end, kPrioKept, kProductive, 0, a.id);
         continue;
@@ -641,12 +687,15 @@ Ledger compute_ledger(const EventLog& log, const LedgerOptions& opt) {
         cause = shared_cause("phase:" + p.name, "phase", "phase '" + p.name + "'", p.ev);
       add(p.begin, p.end, phase_priority(cat), cat, cause, a.id);
     }
-    for (std::size_t f : a.faults)
-      if (L.faults[f].layer == "infra" && L.faults[f].t < a.end)
-        add(L.faults[f].t, a.end, kPrioInfraFault, "infra_fault",
-            add_cause({"fault", fault_text(f), L.faults[f].where, L.faults[f].t, a.id, "", -1,
-                       static_cast<std::int32_t>(f)}),
-            a.id);
+    for (std::size_t f : a.faults) {
+      if (L.faults[f].layer != "infra") continue;
+      const auto [begin, end] = infra_fault_span(a, kept, L.faults[f].t);
+      if (end <= begin) continue;
+      add(begin, end, kPrioInfraFault, "infra_fault",
+          add_cause({"fault", fault_text(f), L.faults[f].where, L.faults[f].t, a.id, "", -1,
+                     static_cast<std::int32_t>(f)}),
+          a.id);
+    }
     L.attempts.push_back(sum);
   }
   add(order.back()->end, job_end, kPrioGap, "teardown", c_end, 0);
@@ -689,7 +738,7 @@ Ledger compute_ledger(const EventLog& log, const LedgerOptions& opt) {
   });
   std::set<std::pair<int, std::size_t>> active;
   std::vector<double> cat_seconds(L.category_names.size(), 0.0);
-  std::map<std::pair<std::uint16_t, std::size_t>, Loss> losses;
+  std::map<std::pair<std::uint32_t, std::size_t>, Loss> losses;
   std::map<std::int32_t, double> attempt_productive;
   std::size_t last_top = static_cast<std::size_t>(-1);
   double prev = w0, covered = 0;

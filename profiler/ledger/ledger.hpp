@@ -30,6 +30,9 @@ struct ModelLayer {
   std::string source;         // "--mfu", "analysis file ...", or "" (unknown)
 };
 
+// `--mfu`: "0.42" or "42%", a fraction in (0, 1]; InputError otherwise.
+double parse_mfu(const std::string& text);
+
 struct LedgerOptions {
   std::optional<double> from, to;  // measurement window (unix seconds); default: the whole job
   ModelLayer model;
@@ -84,7 +87,7 @@ struct SlowStep {
 
 struct Segment {  // the painted timeline, adjacent equal pieces merged
   double start = 0, end = 0;
-  std::uint16_t category = 0;  // index into Ledger::category_names
+  std::uint32_t category = 0;  // index into Ledger::category_names
   std::int32_t attempt = 0;
 };
 

@@ -169,3 +169,22 @@ TEST(GoogleConvention, NoStartIsAnInputError) {
   b.add(0, "step_start", "\"step\":1");
   EXPECT_THROW(compute_google(b.parse()), InputError);
 }
+
+// The reader's warnings (here an out-of-order line) reach the google report and its JSON.
+TEST(GoogleConvention, ReaderWarningsAreReported) {
+  LogBuilder b;
+  b.add(0, "attempt_start");
+  double t = 5;
+  steps_from(b, t, 0, 4, 0);
+  b.add(20, "job_end").add(19, "gpu_temperature");
+  const auto log = b.parse();
+  ASSERT_FALSE(log.warnings.empty());
+  const auto g = compute_google(log);
+  const std::string text = format_report(g, log);
+  EXPECT_NE(text.find("unknown event kind 'gpu_temperature'"), std::string::npos) << text;
+  const auto j = to_json(g, log);
+  bool found = false;
+  for (const auto& w : j["warnings"])
+    found |= w["message"].get<std::string>().find("gpu_temperature") != std::string::npos;
+  EXPECT_TRUE(found) << j["warnings"].dump();
+}

@@ -316,3 +316,198 @@ TEST(Ledger, WeekLongExample) {
   for (const auto& t : l.totals) sum += t.seconds;
   EXPECT_NEAR(sum, l.window_s, 1e-3);
 }
+
+namespace {
+
+// Ranks 0 and 1 run steps 1-5 (10 s each) in attempts 1-3, from 0, 100 and 200 s; rank 1 logs a
+// NaN 55 s into each; attempt 4 runs steps 1-8 from 300 to 380. Rank 1's clock is `skew` ahead.
+LogBuilder restarts_from_step_one(bool attempt_fields, double skew = 0) {
+  LogBuilder b;
+  b.add(0, "job_start");
+  for (int a = 1; a <= 4; ++a) {
+    const double t0 = 100.0 * (a - 1);
+    const std::string att = attempt_fields ? ",\"attempt\":" + std::to_string(a) : "";
+    b.add(t0, "attempt_start", "\"attempt\":" + std::to_string(a));
+    for (int r = 0; r < 2; ++r)
+      for (int s = 1; s <= (a < 4 ? 5 : 8); ++s) {
+        const double t = t0 + 10.0 * (s - 1) + (r == 1 ? skew : 0);
+        b.add(t, "step_start", "\"step\":" + std::to_string(s) + att, r);
+        b.add(t + 10, "step_end", "\"step\":" + std::to_string(s) + att, r);
+      }
+    if (a < 4) b.add(t0 + 55 + skew, "fault", "\"cause\":\"NaN\",\"layer\":\"model\"" + att, 1);
+  }
+  b.add(380, "attempt_end", "\"attempt\":4,\"reason\":\"completed\"");
+  return b.add(380, "job_end", "\"status\":\"ok\"");
+}
+
+}  // namespace
+
+// Step numbers repeat in every attempt: the clock check pairs rank 1's steps with rank 0's of the
+// same attempt, so equal clocks give offset 0 (not the +100 s of attempt 2's step 1 against
+// attempt 1's). 380 s: restart 3 x (55..100) = 135, lost 3 x 50 = 150, shutdown 3 x 5 = 15,
+// kept attempt 4's 80. infra = 245 / 380, framework = 80 / 245.
+TEST(Ledger, ClockSkewPairsStepsOfTheSameAttempt) {
+  for (bool fields : {true, false})
+    for (double skew : {0.0, 2.0}) {
+      SCOPED_TRACE(std::string(fields ? "attempt fields" : "no attempt fields") + ", skew " +
+                   std::to_string(skew));
+      const auto log = restarts_from_step_one(fields, skew).parse();
+      ASSERT_EQ(log.skew.size(), 1u);
+      EXPECT_NEAR(log.skew[0].offset_s, skew, 1e-6);
+      EXPECT_EQ(log.skew[0].matched_steps, 23u);  // 3 x 5 + 8
+      const auto l = compute_ledger(log, {});
+      EXPECT_DOUBLE_EQ(l.window_s, 380);
+      EXPECT_NEAR(cat(l, "restart"), 135, 1e-6);
+      EXPECT_NEAR(cat(l, "lost_progress"), 150, 1e-6);
+      EXPECT_NEAR(cat(l, "shutdown"), 15, 1e-6);
+      EXPECT_NEAR(cat(l, "productive"), 80, 1e-6);
+      EXPECT_NEAR(cat(l, "queueing"), 0, 1e-9);
+      EXPECT_NEAR(l.infra_goodput, 245.0 / 380, 1e-9);
+      EXPECT_NEAR(l.framework_goodput, 80.0 / 245, 1e-9);
+    }
+}
+
+// An infra fault while training carries on: steps 1-5 run 0-50 and all are kept; the fault at 15
+// falls inside step 2, which finishes, so it costs nothing and did not end the attempt.
+TEST(Ledger, InfraFaultDuringAStepThatFinishesCostsNothing) {
+  LogBuilder b;
+  b.add(0, "job_start").add(0, "attempt_start", "\"attempt\":1");
+  for (int s = 1; s <= 5; ++s) b.step(10.0 * (s - 1), 10.0 * s, s);
+  b.add(15, "fault", "\"cause\":\"ecc\",\"layer\":\"infra\"");
+  b.add(50, "attempt_end", "\"reason\":\"completed\"").add(50, "job_end", "\"status\":\"ok\"");
+  const auto l = compute_ledger(b.parse(), {});
+  EXPECT_NEAR(cat(l, "productive"), 50, 1e-6);
+  EXPECT_NEAR(cat(l, "infra_fault"), 0, 1e-9);
+  EXPECT_NEAR(l.infra_goodput, 1.0, 1e-9);
+  ASSERT_EQ(l.attempts.size(), 1u);
+  EXPECT_EQ(l.attempts[0].steps_kept, 5u);
+  EXPECT_EQ(l.attempts[0].ended_by, "completed");
+  ASSERT_EQ(l.faults.size(), 1u);
+  EXPECT_NEAR(l.faults[0].cost_s, 0, 1e-9);
+}
+
+// No step starts after the fault, so it ended the attempt: steps 1-5 run 0-50, the fault at 45
+// falls inside step 5, attempt 2 resumes from step 3 at 60 (steps 4-6, 60-90). 90 s: kept 30 + 30;
+// lost steps 4-5 30-50 (20 s), of which 45-50 is the fault's; the restart gap 50-60 is too.
+// infra_fault 15, lost_progress 15.
+TEST(Ledger, InfraFaultDuringTheLastStepEndsTheAttempt) {
+  LogBuilder b;
+  b.add(0, "job_start").add(0, "attempt_start", "\"attempt\":1");
+  for (int s = 1; s <= 5; ++s) b.step(10.0 * (s - 1), 10.0 * s, s);
+  b.add(45, "fault", "\"cause\":\"xid\",\"layer\":\"infra\"");
+  b.add(60, "attempt_start", "\"attempt\":2");
+  for (int s = 4; s <= 6; ++s) b.step(20.0 + 10 * s, 30.0 + 10 * s, s);
+  b.add(90, "job_end", "\"status\":\"ok\"");
+  const auto l = compute_ledger(b.parse(), {});
+  EXPECT_NEAR(cat(l, "productive"), 60, 1e-6);
+  EXPECT_NEAR(cat(l, "lost_progress"), 15, 1e-6);
+  EXPECT_NEAR(cat(l, "infra_fault"), 15, 1e-6);
+  ASSERT_EQ(l.attempts.size(), 2u);
+  EXPECT_NE(l.attempts[0].ended_by.find("xid"), std::string::npos) << l.attempts[0].ended_by;
+  ASSERT_EQ(l.faults.size(), 1u);
+  EXPECT_NEAR(l.faults[0].cost_s, 30, 1e-6);  // 5 + 10 infra_fault, 15 lost
+}
+
+// Steps 0-10 and 10-20, an infra fault at 25, steps 3-4 run 40-60: the fault costs 25..40 (until
+// the next step starts); 20..25 is a step gap. 60 s: kept 40, infra_fault 15, step_gap 5.
+TEST(Ledger, InfraFaultLastsUntilTheNextStep) {
+  LogBuilder b;
+  b.add(0, "job_start").add(0, "attempt_start", "\"attempt\":1");
+  b.step(0, 10, 1).step(10, 20, 2).step(40, 50, 3).step(50, 60, 4);
+  b.add(25, "fault", "\"cause\":\"link flap\",\"layer\":\"infra\"");
+  b.add(60, "attempt_end", "\"reason\":\"completed\"").add(60, "job_end", "\"status\":\"ok\"");
+  const auto l = compute_ledger(b.parse(), {});
+  EXPECT_NEAR(cat(l, "productive"), 40, 1e-6);
+  EXPECT_NEAR(cat(l, "infra_fault"), 15, 1e-6);
+  EXPECT_NEAR(cat(l, "step_gap"), 5, 1e-6);
+  EXPECT_NEAR(l.infra_goodput, 45.0 / 60, 1e-9);
+  ASSERT_EQ(l.faults.size(), 1u);
+  EXPECT_NEAR(l.faults[0].cost_s, 15, 1e-6);
+}
+
+// A fault while queueing: submitted 0, fault 5, allocated 10 (resources replaced), started 20,
+// steps 20-70. 70 s: queueing 5, infra_fault 5, orchestration 10, kept 50.
+TEST(Ledger, InfraFaultBeforeTheAttemptEndsAtTheAllocation) {
+  LogBuilder b;
+  b.add(0, "job_start").add(5, "fault", "\"cause\":\"node failed health check\"");
+  b.add(10, "resources_allocated").add(20, "attempt_start", "\"attempt\":1");
+  for (int s = 1; s <= 5; ++s) b.step(10.0 + 10 * s, 20.0 + 10 * s, s);
+  b.add(70, "attempt_end", "\"reason\":\"completed\"").add(70, "job_end", "\"status\":\"ok\"");
+  const auto l = compute_ledger(b.parse(), {});
+  EXPECT_NEAR(cat(l, "queueing"), 5, 1e-6);
+  EXPECT_NEAR(cat(l, "infra_fault"), 5, 1e-6);
+  EXPECT_NEAR(cat(l, "orchestration"), 10, 1e-6);
+  EXPECT_NEAR(cat(l, "productive"), 50, 1e-6);
+  ASSERT_EQ(l.attempts.size(), 1u);
+  EXPECT_EQ(l.attempts[0].steps_kept, 5u);
+  EXPECT_EQ(l.attempts[0].ended_by, "completed");
+}
+
+// Equal times are ordered by kind (attempt_start before step_start), then by file name and line,
+// never by the order of the files on the command line. a.jsonl: rank 0's steps 1-3 (0-30) and,
+// after a restart, 3-5 (60-90), no 'attempt' fields; b.jsonl: attempt 2 starts at 60, with step 3.
+// 90 s: kept 20 + 30, lost step 3 of attempt 1 10, shutdown 30-35 5, restart 35-60 25.
+// framework = 50 / 65.
+TEST(Ledger, EqualTimesDoNotDependOnTheFileOrder) {
+  LogBuilder a, b;
+  a.step(0, 10, 1).step(10, 20, 2).step(20, 30, 3).step(60, 70, 3).step(70, 80, 4).step(80, 90, 5);
+  b.add(0, "job_start").add(0, "attempt_start", "\"attempt\":1");
+  b.add(35, "fault", "\"cause\":\"x\",\"layer\":\"framework\"");
+  b.add(60, "attempt_start", "\"attempt\":2");
+  b.add(90, "attempt_end", "\"reason\":\"completed\"").add(90, "job_end", "\"status\":\"ok\"");
+  for (bool a_first : {true, false}) {
+    SCOPED_TRACE(a_first ? "a.jsonl first" : "b.jsonl first");
+    EventReader r({});
+    r.read_text(a_first ? "a.jsonl" : "b.jsonl", a_first ? a.text() : b.text());
+    r.read_text(a_first ? "b.jsonl" : "a.jsonl", a_first ? b.text() : a.text());
+    const auto l = compute_ledger(r.finish(), {});
+    EXPECT_NEAR(cat(l, "productive"), 50, 1e-6);
+    EXPECT_NEAR(cat(l, "lost_progress"), 10, 1e-6);
+    EXPECT_NEAR(cat(l, "restart"), 25, 1e-6);
+    EXPECT_NEAR(l.framework_goodput, 50.0 / 65, 1e-9);
+  }
+}
+
+// 70,000 custom phases of 1 s each, then one 10 s step: every phase is its own category (ids do
+// not wrap at 65,536), 70,000 s of phases and 10 s kept.
+TEST(Ledger, ManyPhaseNamesKeepTheirOwnCategories) {
+  constexpr int kPhases = 70000;
+  LogBuilder b;
+  b.add(0, "attempt_start");
+  for (int i = 0; i < kPhases; ++i) b.phase(i, i + 1, "p" + std::to_string(i));
+  b.step(kPhases, kPhases + 10, 1).add(kPhases + 10, "job_end");
+  const auto l = compute_ledger(b.parse(), {});
+  EXPECT_NEAR(cat(l, "productive"), 10, 1e-6);
+  double phases = 0;
+  std::size_t names = 0;
+  for (const auto& t : l.totals)
+    if (t.category.rfind("phase:", 0) == 0) {
+      phases += t.seconds;
+      ++names;
+    }
+  EXPECT_EQ(names, static_cast<std::size_t>(kPhases));
+  EXPECT_NEAR(phases, kPhases, 1e-6);
+}
+
+TEST(Ledger, EmptyLogNamesTheFile) {
+  for (const std::string text : {"", " \n\t\n\n"}) {
+    EventReader r({});
+    r.read_text("empty.jsonl", text);
+    try {
+      compute_ledger(r.finish(), {});
+      ADD_FAILURE() << "no error";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("empty.jsonl: the event log has no events"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+TEST(Ledger, MfuIsADecimalFractionOrPercentage) {
+  EXPECT_DOUBLE_EQ(parse_mfu("0.42"), 0.42);
+  EXPECT_DOUBLE_EQ(parse_mfu("42%"), 0.42);
+  EXPECT_DOUBLE_EQ(parse_mfu("1"), 1.0);
+  for (const char* bad : {"0x0.8", "0x1p-1", "0", "1.5", "", "%", " 0.4", "0.4 ", "nan", "inf"})
+    EXPECT_THROW(parse_mfu(bad), InputError) << bad;
+}
