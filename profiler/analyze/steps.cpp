@@ -96,6 +96,7 @@ StepAnalysis analyze_steps(const traceio::RankTrace& t, const std::vector<Step>&
   const std::size_t n = steps.size();
   std::vector<StepBreakdown> st(n);
   std::vector<std::int64_t> first(n, INT64_MAX), last(n, INT64_MIN), first_launch_end(n, -1);
+  std::vector<std::int64_t> last_kernel(n, INT64_MIN);  // end of the step's last kernel
   for (std::size_t i = 0; i < n; ++i) {
     st[i].name = steps[i].name;
     st[i].cpu_start = steps[i].cpu_start;
@@ -116,6 +117,7 @@ StepAnalysis analyze_steps(const traceio::RankTrace& t, const std::vector<Step>&
       first_launch_end[s] = lend;
     }
     last[s] = std::max(last[s], g.end());
+    if (g.kind == traceio::GpuKind::kKernel) last_kernel[s] = std::max(last_kernel[s], g.end());
   }
   for (const auto& op : t.ops) {
     if (!op.flops || op.annotation) continue;
@@ -123,21 +125,27 @@ StepAnalysis analyze_steps(const traceio::RankTrace& t, const std::vector<Step>&
     if (s >= 0) st[static_cast<std::size_t>(s)].kineto_flops += *op.flops;
   }
 
-  // Windows: first GPU work of a step to the first GPU work of the next step with any.
+  // Windows tile the timeline: a step's window ends where the next step's begins, at the next
+  // step's first GPU work, but not before the step's own kernels end. A host that runs ahead
+  // lets a copy of the next step on another stream (an input prefetch) run under this step's
+  // compute; ending the window there would cut this step short and stretch a later one. Copies
+  // do not hold the boundary back: an asynchronous copy may outlast its step by design.
   std::vector<std::size_t> with_work;
   for (std::size_t i = 0; i < n; ++i)
     if (first[i] != INT64_MAX) with_work.push_back(i);
   std::vector<std::int64_t> next_launch_end(n, -1);
+  std::int64_t start = with_work.empty() ? 0 : first[with_work[0]];
   for (std::size_t k = 0; k < with_work.size(); ++k) {
     const std::size_t i = with_work[k];
-    st[i].window_start = first[i];
+    st[i].window_start = start;
     if (k + 1 < with_work.size()) {
       const std::size_t j = with_work[k + 1];
-      st[i].window_end = std::max(first[j], first[i]);
+      start = std::max({first[j], last_kernel[i], start});
       next_launch_end[i] = first_launch_end[j];
     } else {
-      st[i].window_end = last[i];
+      start = std::max(last[i], start);
     }
+    st[i].window_end = start;
   }
 
   // Distribute every GPU event (attributed or not: the timeline is what it is) to the windows it

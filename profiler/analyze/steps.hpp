@@ -4,11 +4,12 @@
 // (--step-marker), or from a time window. GPU work belongs to the step in which the host launched
 // it (correlation to the runtime call), so both the CPU-side step time (the annotation) and the
 // GPU-side step time are known. The GPU step window runs from the first GPU work of the step to the
-// first GPU work of the next step (the last step: to the end of its own GPU work), so windows tile
-// the GPU timeline. Inside a window every nanosecond lands in exactly one bucket, by priority:
-// GEMM > attention > other compute > communication (exposed) > memory ops > idle; communication
-// under compute is reported as overlapped. Idle is split into "waiting for the host to launch"
-// (the work that ended the gap was launched after the gap began) and other gaps.
+// first GPU work of the next step, but not before the step's own kernels end (the last step: to
+// the end of its own GPU work), so windows tile the GPU timeline. Inside a window every nanosecond
+// lands in exactly one bucket, by priority: GEMM > attention > other compute > communication
+// (exposed) > memory ops > idle; communication under compute is reported as overlapped. Idle is
+// split into "waiting for the host to launch" (the work that ended the gap was launched after the
+// gap began) and other gaps.
 #pragma once
 #include <cstdint>
 #include <optional>

@@ -53,6 +53,49 @@ TEST(Steps, HandMadeBreakdown) {
               s.window());
 }
 
+// A host that runs ahead of the GPU: step 2's input copy, on its own stream, runs under step 1's
+// compute (at 115 µs), and step 1 also starts a D2H copy that outlasts it (20 to 3020 µs).
+// Windows end at the next step's first GPU work but not before the step's own kernels end, and
+// copies never hold a boundary back: 1000 µs each (step 1 from 15 µs).
+TEST(Steps, CopiesOnOtherStreamsDoNotMoveStepBoundaries) {
+  auto ev = [](const std::string& cat, const std::string& name, int ts, int dur, int corr,
+               int stream) {
+    std::string e = "{\"ph\": \"X\", \"cat\": \"" + cat + "\", \"name\": \"" + name +
+                    "\", \"pid\": 1, \"tid\": 1, \"ts\": " + std::to_string(ts) +
+                    ", \"dur\": " + std::to_string(dur);
+    if (corr >= 0) e += ", \"args\": {\"correlation\": " + std::to_string(corr);
+    if (corr >= 0 && stream >= 0) e += ", \"stream\": " + std::to_string(stream);
+    return e + (corr >= 0 ? "}}" : "}");
+  };
+  const std::string gemm = "sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x128x64";
+  std::string text = "{\"traceEvents\": [";
+  for (const auto& e :
+       {ev("user_annotation", "ProfilerStep#1", 0, 100, -1, -1),
+        ev("user_annotation", "ProfilerStep#2", 100, 100, -1, -1),
+        ev("user_annotation", "ProfilerStep#3", 200, 100, -1, -1),
+        ev("cuda_runtime", "cudaLaunchKernel", 10, 5, 1, -1),
+        ev("cuda_runtime", "cudaMemcpyAsync", 18, 2, 2, -1),
+        ev("cuda_runtime", "cudaMemcpyAsync", 110, 5, 3, -1),
+        ev("cuda_runtime", "cudaLaunchKernel", 120, 5, 4, -1),
+        ev("cuda_runtime", "cudaLaunchKernel", 210, 5, 5, -1), ev("kernel", gemm, 15, 1000, 1, 7),
+        ev("gpu_memcpy", "Memcpy DtoH (Device -> Pinned)", 20, 3000, 2, 40),
+        ev("gpu_memcpy", "Memcpy HtoD (Pinned -> Device)", 115, 20, 3, 30),
+        ev("kernel", gemm, 1015, 1000, 4, 7), ev("kernel", gemm, 2015, 1000, 5, 7)})
+    text += (text.back() == '[' ? "" : ", ") + e;
+  text += "]}";
+  const auto t = traceio::read_trace(goodput::testing::write_temp(text));
+  Classifier c;
+  std::vector<KernelClass> cls;
+  for (traceio::NameId i = 0; i < t.names.size(); ++i) cls.push_back(c.classify(t.names[i]));
+  const auto a = analyze_steps(t, find_steps(t, {}), cls);
+  ASSERT_EQ(a.steps.size(), 3u);
+  EXPECT_EQ(a.steps[0].window_start, 15000);
+  for (const auto& s : a.steps) {
+    EXPECT_EQ(s.window(), 1000000) << s.name;
+    EXPECT_EQ(s.gemm, 1000000) << s.name;
+  }
+}
+
 TEST(Steps, HandMadeMfuAndWaterfall) {
   const auto t = traceio::read_trace(goodput::testing::write_temp(kHandMade));
   AnalyzeOptions opt;
