@@ -6,8 +6,11 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <set>
+#include <span>
 #include <sstream>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 
 #include "harness/core/error.hpp"
@@ -95,9 +98,9 @@ struct NcclCall {
 
 // The step table's rows (step_rows_shown), elided runs marked, the rows' tags at their ends.
 void print_step_rows(std::ostringstream& txt, const std::vector<std::string>& lines,
-                     const std::vector<double>& step_seconds, const AnalyzeOptions& opt) {
-  const auto rows =
-      step_rows_shown(step_seconds, static_cast<std::size_t>(opt.warmup_steps), opt.step_rows);
+                     const std::vector<double>& step_seconds, std::size_t warmup,
+                     const AnalyzeOptions& opt) {
+  const auto rows = step_rows_shown(step_seconds, warmup, opt.step_rows);
   std::size_t next = 0;  // the first step not yet shown or elided
   for (const auto& r : rows) {
     if (r.index > next) txt << "  ... " << r.index - next << " step(s)\n";
@@ -130,6 +133,14 @@ constexpr std::pair<const char*, std::int64_t StepBreakdown::*> kBreakdownParts[
     {"idle_host_launch", &StepBreakdown::idle_launch},
     {"idle_other", &StepBreakdown::idle_other}};
 
+// The classes of work that are not waiting (for the host, or for other ranks at a collective).
+constexpr std::pair<const char*, std::int64_t StepBreakdown::*> kBusyParts[] = {
+    {"gemm", &StepBreakdown::gemm},
+    {"attention", &StepBreakdown::attention},
+    {"other_compute", &StepBreakdown::other_compute},
+    {"memory_ops", &StepBreakdown::memory}};
+using Parts = std::span<const std::pair<const char*, std::int64_t StepBreakdown::*>>;
+
 // Each class of b as % of window ns.
 json breakdown_pct(const StepBreakdown& b, std::int64_t window) {
   json out = json::object();
@@ -140,14 +151,141 @@ json breakdown_pct(const StepBreakdown& b, std::int64_t window) {
 }
 
 // The steady steps' time by class, as % of their GPU windows together.
-json steady_breakdown_pct(const std::vector<StepBreakdown>& steps, std::size_t warmup) {
+json steady_breakdown_pct(const std::vector<StepBreakdown>& steps, const std::vector<char>& warm) {
   std::int64_t window = 0;
   StepBreakdown sum;
-  for (std::size_t i = warmup; i < steps.size(); ++i) {
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    if (warm[i]) continue;
     window += steps[i].window();
     for (const auto& [name, member] : kBreakdownParts) sum.*member += steps[i].*member;
   }
   return breakdown_pct(sum, window);
+}
+
+// The number that ends a step's name: ProfilerStep#N, step[N], "step N".
+std::optional<long long> step_number(const std::string& name) {
+  std::size_t end = name.size();
+  if (end > 0 && name[end - 1] == ']') --end;
+  std::size_t b = end;
+  while (b > 0 && std::isdigit(static_cast<unsigned char>(name[b - 1]))) --b;
+  if (b == end || end - b > 18) return std::nullopt;
+  return std::stoll(name.substr(b, end - b));
+}
+
+// Which steps are warm-up, per rank. With several ranks whose steps are all numbered, the job's
+// `warmup` lowest step numbers on every rank, so that a rank lacking a step keeps the same
+// steady steps as the others; else each rank's first `warmup` steps.
+std::vector<std::vector<char>> warmup_masks(const std::vector<const StepAnalysis*>& ranks,
+                                            std::size_t warmup) {
+  std::vector<std::vector<char>> mask(ranks.size());
+  std::set<long long> numbers;
+  bool numbered = true;
+  std::size_t with_steps = 0;
+  for (const StepAnalysis* sa : ranks) {
+    with_steps += !sa->steps.empty();
+    for (const auto& s : sa->steps) {
+      const auto n = step_number(s.name);
+      numbered = numbered && n.has_value();
+      if (n) numbers.insert(*n);
+    }
+  }
+  const bool by_number = numbered && with_steps > 1;
+  std::set<long long> first;  // the job's warm-up step numbers
+  for (auto it = numbers.begin(); by_number && it != numbers.end() && first.size() < warmup; ++it)
+    first.insert(*it);
+  for (std::size_t r = 0; r < ranks.size(); ++r)
+    for (std::size_t i = 0; i < ranks[r]->steps.size(); ++i)
+      mask[r].push_back(by_number ? first.count(*step_number(ranks[r]->steps[i].name)) > 0
+                                  : i < warmup);
+  return mask;
+}
+
+// Below this spread across ranks (largest minus smallest), a fraction of the median step window
+// or at least kNoiseFloorNs, ranks are tied: many traces stamp whole microseconds, and launch
+// jitter moves a window by a few.
+constexpr double kNoiseFraction = 0.0005;
+constexpr std::int64_t kNoiseFloorNs = 5000;
+
+bool within_noise(double spread_s, double median_window_s) {
+  return spread_s < std::max(kNoiseFraction * median_window_s, sec(kNoiseFloorNs));
+}
+
+// The rank of a step with the largest value (ties: the lowest rank), and the class of `parts` in
+// which it exceeds the median rank most; no rank when the spread is within the noise.
+struct Leader {
+  std::optional<int> rank;
+  double value_s = 0, median_s = 0, spread_s = 0;
+  json excess = nullptr;  // class -> seconds over the median rank's
+  json cause = nullptr;   // the class of the largest excess, "none" when no class exceeds
+};
+
+Leader leader(const std::map<int, StepBreakdown>& per, std::int64_t (*value)(const StepBreakdown&),
+              Parts parts, double median_window_s) {
+  Leader l;
+  std::vector<double> v;
+  int top = -1;
+  std::int64_t top_v = 0;
+  for (const auto& [rank, b] : per) {
+    v.push_back(sec(value(b)));
+    if (top < 0 || value(b) > top_v) {
+      top = rank;
+      top_v = value(b);
+    }
+  }
+  l.value_s = sec(top_v);
+  l.median_s = median(v);
+  l.spread_s = l.value_s - *std::min_element(v.begin(), v.end());
+  if (within_noise(l.spread_s, median_window_s)) return l;
+  l.rank = top;
+  const StepBreakdown& sb = per.at(top);
+  double cause_excess = 0;
+  l.cause = "none";
+  l.excess = json::object();
+  for (const auto& [pname, member] : parts) {
+    std::vector<double> c;
+    for (const auto& [rank, b] : per) c.push_back(sec(b.*member));
+    const double ex = sec(sb.*member) - median(c);
+    l.excess[pname] = ex;
+    if (ex > cause_excess) {
+      cause_excess = ex;
+      l.cause = pname;
+    }
+  }
+  return l;
+}
+
+std::int64_t window_of(const StepBreakdown& b) {
+  return b.window();
+}
+// Not waiting: the window less exposed communication (waiting for other ranks) and idle time.
+std::int64_t busy_of(const StepBreakdown& b) {
+  return b.window() - b.comm_exposed - b.idle();
+}
+
+// One step across ranks: the slowest rank by its window, and the rank the others wait for, the
+// one with the most busy time (in a synchronous job every rank waits at the collective for it, so
+// the windows are equal and its lead shows on the others as exposed communication).
+json straggler_json(const std::string& name, const std::map<int, StepBreakdown>& per) {
+  std::vector<double> w;
+  for (const auto& [rank, b] : per) w.push_back(sec(b.window()));
+  const double med = median(w);
+  const Leader slow = leader(per, window_of, kBreakdownParts, med);
+  const Leader wait = leader(per, busy_of, kBusyParts, med);
+  auto rank_json = [](const Leader& l) { return l.rank ? json(*l.rank) : json(); };
+  return {{"step", name},
+          {"ranks", per.size()},
+          {"slowest_rank", rank_json(slow)},
+          {"slowest_seconds", slow.value_s},
+          {"median_seconds", med},
+          {"spread_pct", med > 0 ? 100 * slow.spread_s / med : 0},
+          {"excess_over_median_seconds", slow.excess},
+          {"cause", slow.cause},
+          {"waited_for_rank", rank_json(wait)},
+          {"waited_for_busy_seconds", wait.value_s},
+          {"median_busy_seconds", wait.median_s},
+          {"busy_spread_pct", med > 0 ? 100 * wait.spread_s / med : 0},
+          {"waited_for_excess_over_median_seconds", wait.excess},
+          {"waited_for_cause", wait.cause}};
 }
 
 // The ranks' median steady steps, in row order (-1: not known).
@@ -157,14 +295,28 @@ std::vector<double> rank_step_seconds(const std::vector<RankRow>& rows) {
   return step_s;
 }
 
+// "N of M steps" of a rank in a count (rank -> steps).
+std::string steps_of(const std::map<int, std::size_t>& count, int rank, std::size_t steps) {
+  const auto it = count.find(rank);
+  return std::to_string(it == count.end() ? 0 : it->second) + " of " + std::to_string(steps) +
+         " steps";
+}
+
 // One row per rank (the fastest, median and slowest when there are many), with the number of
-// steps in which the rank was the slowest.
+// steps in which the rank was the slowest and in which the others waited for it.
 void print_rank_rows(std::ostringstream& txt, const std::vector<RankRow>& rows,
-                     const std::map<int, std::size_t>& slowest_in, std::size_t steps,
+                     const std::map<int, std::size_t>& slowest_in,
+                     const std::map<int, std::size_t>& waited_for_in, std::size_t steps,
                      const AnalyzeOptions& opt) {
+  // The first count's column: as wide as "M of M steps", and two spaces.
+  const std::size_t width = steps_of({{0, steps}}, 0, steps).size() + 2;
+  auto pad = [&](std::string s) {
+    s.resize(std::max(s.size(), width), ' ');
+    return s;
+  };
   txt << "ranks (steady state: median step; % of the steady steps' GPU time):\n"
       << "  rank    step ms   gemm  attn  other comm-x  mem  idle(launch/other)  MFU    "
-         "slowest in\n";
+      << pad("slowest in") << "waited for in\n";
   std::size_t next = 0;
   const auto shown = step_rows_shown(rank_step_seconds(rows), 0, opt.step_rows);
   for (const auto& sr : shown) {
@@ -172,17 +324,16 @@ void print_rank_rows(std::ostringstream& txt, const std::vector<RankRow>& rows,
     next = sr.index + 1;
     const RankRow& r = rows[sr.index];
     auto p = [&](const char* k) { return r.pct.is_object() ? r.pct[k].get<double>() : 0.0; };
-    const auto it = slowest_in.find(r.rank);
-    const std::size_t slow = it == slowest_in.end() ? 0 : it->second;
-    const std::string slow_txt =
-        steps ? std::to_string(slow) + " of " + std::to_string(steps) + " steps" : "-";
-    char line[256];
+    const std::string counts =
+        steps ? pad(steps_of(slowest_in, r.rank, steps)) + steps_of(waited_for_in, r.rank, steps)
+              : "-";
+    char line[320];
     std::snprintf(line, sizeof line,
                   "  %4d %10s %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f (%4.1f/%4.1f)  %-6s %s%s\n",
                   r.rank, r.step_s < 0 ? "-" : fmt("%.3f", r.step_s * 1e3).c_str(), p("gemm"),
                   p("attention"), p("other_compute"), p("comm_exposed"), p("memory_ops"),
                   p("idle_host_launch") + p("idle_other"), p("idle_host_launch"), p("idle_other"),
-                  r.mfu < 0 ? "-" : fmt("%.1f%%", 100 * r.mfu).c_str(), slow_txt.c_str(),
+                  r.mfu < 0 ? "-" : fmt("%.1f%%", 100 * r.mfu).c_str(), counts.c_str(),
                   sr.tag.empty() ? "" : ("  <- " + sr.tag).c_str());
     txt << line;
   }
@@ -244,18 +395,74 @@ void print_rank_sections(std::ostringstream& txt, const std::vector<std::string>
   txt << "\n";
 }
 
-// Per step the slowest rank; a long list keeps the steps of largest spread, and always ends
-// with how often each rank was the slowest.
+std::string ms_txt(const json& seconds) {
+  return fmt("%.3f", seconds.get<double>() * 1e3) + " ms";
+}
+
+// One step's line: the slowest rank by its window, then the rank the others waited for.
+std::string straggler_line(const json& s) {
+  std::string l = "  " + s["step"].get<std::string>() + ": ";
+  const std::string spread = "spread " + fmt("%.1f", s["spread_pct"].get<double>()) + " %";
+  if (s["slowest_rank"].is_null())
+    l += "no slowest rank (" + ms_txt(s["median_seconds"]) + " median, " + spread +
+         ", within the noise level)";
+  else
+    l += "slowest rank " + std::to_string(s["slowest_rank"].get<int>()) + " " +
+         ms_txt(s["slowest_seconds"]) + " vs median " + ms_txt(s["median_seconds"]) + " (" +
+         spread + "), most excess in " + s["cause"].get<std::string>();
+  if (s["waited_for_rank"].is_null())
+    return l + "; no rank waited for (busy time within the noise level)\n";
+  const double lead =
+      s["waited_for_busy_seconds"].get<double>() - s["median_busy_seconds"].get<double>();
+  return l + "; waited for rank " + std::to_string(s["waited_for_rank"].get<int>()) + ": busy " +
+         ms_txt(s["waited_for_busy_seconds"]) + " vs median " + ms_txt(s["median_busy_seconds"]) +
+         " (+" + fmt("%.3f", lead * 1e3) + " ms), most excess in " +
+         s["waited_for_cause"].get<std::string>() + "\n";
+}
+
+// "rank 3 in 41 of 49, ..." of the five ranks named most often, and the steps named none.
+std::string count_line(const char* what, const std::map<int, std::size_t>& count,
+                       std::size_t steps) {
+  std::vector<std::pair<std::size_t, int>> by_count;
+  std::size_t named = 0;
+  for (const auto& [rank, n] : count) {
+    by_count.emplace_back(n, rank);
+    named += n;
+  }
+  std::stable_sort(by_count.begin(), by_count.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::string l = std::string("  ") + what + " per step:";
+  if (by_count.empty()) l += " none";
+  for (std::size_t k = 0; k < by_count.size() && k < 5; ++k)
+    l += std::string(k ? "," : "") + " rank " + std::to_string(by_count[k].second) + " in " +
+         std::to_string(by_count[k].first) + " of " + std::to_string(steps);
+  if (by_count.size() > 5) l += ", " + std::to_string(by_count.size() - 5) + " more rank(s)";
+  const std::size_t tied = steps - named;
+  if (tied > 0)
+    l += " (" +
+         (by_count.empty() ? std::to_string(tied) + " of " + std::to_string(steps)
+                           : std::to_string(tied)) +
+         (tied == 1 && !by_count.empty() ? " step" : " steps") + " within the noise level)";
+  return l + "\n";
+}
+
+// Per step the slowest rank and the rank waited for; a long list keeps the steps of largest
+// spread, and always ends with how often each rank was named.
 void print_stragglers(std::ostringstream& txt, const json& strag,
-                      const std::map<int, std::size_t>& slowest_in, const AnalyzeOptions& opt) {
+                      const std::map<int, std::size_t>& slowest_in,
+                      const std::map<int, std::size_t>& waited_for_in, std::size_t left_out,
+                      const AnalyzeOptions& opt) {
   std::vector<std::size_t> order(strag.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   constexpr std::size_t kWorst = 5;
   const bool all = opt.step_rows == 0 || strag.size() <= opt.step_rows;
+  auto spread = [&](std::size_t i) {
+    return std::max(strag[i]["spread_pct"].get<double>(),
+                    strag[i]["busy_spread_pct"].get<double>());
+  };
   if (!all) {  // the kWorst largest spreads, in step order
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return strag[a]["spread_pct"].get<double>() > strag[b]["spread_pct"].get<double>();
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return spread(a) > spread(b); });
     order.resize(kWorst);
     std::sort(order.begin(), order.end());
   }
@@ -263,25 +470,39 @@ void print_stragglers(std::ostringstream& txt, const json& strag,
       << (all ? ""
               : ", the " + std::to_string(kWorst) + " steps of largest spread of " +
                     std::to_string(strag.size()) + "; --full lists every step")
+      << (left_out ? "; " + std::to_string(left_out) + " step" + (left_out == 1 ? "" : "s") +
+                         " not on every rank left out"
+                   : "")
       << "):\n";
-  for (const std::size_t i : order) {
-    const json& s = strag[i];
-    txt << "  " << s["step"].get<std::string>() << ": slowest rank " << s["slowest_rank"].get<int>()
-        << " " << fmt("%.3f", s["slowest_seconds"].get<double>() * 1e3) << " ms vs median "
-        << fmt("%.3f", s["median_seconds"].get<double>() * 1e3) << " ms (spread "
-        << fmt("%.1f", s["spread_pct"].get<double>()) << " %), most excess in "
-        << s["cause"].get<std::string>() << "\n";
-  }
-  std::vector<std::pair<std::size_t, int>> by_count;
-  for (const auto& [rank, n] : slowest_in) by_count.emplace_back(n, rank);
-  std::stable_sort(by_count.begin(), by_count.end(),
-                   [](const auto& a, const auto& b) { return a.first > b.first; });
-  txt << "  slowest rank per step:";
-  for (std::size_t k = 0; k < by_count.size() && k < 5; ++k)
-    txt << (k ? "," : "") << " rank " << by_count[k].second << " in " << by_count[k].first << " of "
-        << strag.size();
-  if (by_count.size() > 5) txt << ", " << by_count.size() - 5 << " more rank(s)";
-  txt << "\n";
+  for (const std::size_t i : order) txt << straggler_line(strag[i]);
+  txt << count_line("slowest rank", slowest_in, strag.size())
+      << count_line("rank waited for", waited_for_in, strag.size());
+}
+
+// Whether the trace's own distributedInfo gave its rank (else read_traces assigned one).
+bool rank_in_file(const traceio::RankTrace& t) {
+  const auto it = t.dist.raw.is_object() ? t.dist.raw.find("rank") : t.dist.raw.end();
+  return it != t.dist.raw.end() && it->is_number_integer() && it->get<long long>() == t.dist.rank;
+}
+
+// The job's steps (in its order) that this rank lacks.
+std::vector<std::string> missing_steps(const StepAnalysis& sa,
+                                       const std::vector<std::string>& job_steps) {
+  std::set<std::string> own;
+  for (const auto& s : sa.steps) own.insert(s.name);
+  std::vector<std::string> out;
+  if (own.empty()) return out;  // no steps at all: said elsewhere
+  for (const auto& n : job_steps)
+    if (!own.count(n)) out.push_back(n);
+  return out;
+}
+
+// "a, b, c and 4 more"
+std::string name_list(const std::vector<std::string>& names, std::size_t max = 3) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < max; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > max) out += " and " + std::to_string(names.size() - max) + " more";
+  return out;
 }
 
 }  // namespace
@@ -322,7 +543,9 @@ double busbw_factor(const std::string& collective, int n) {
   const std::string c = lower_alnum(collective);
   const double dn = n;
   if (c.find("allreduce") != std::string::npos) return 2 * (dn - 1) / dn;
-  if (c.find("allgather") != std::string::npos || c.find("reducescatter") != std::string::npos ||
+  // all_gather, reduce_scatter, all_to_all, and gather and scatter (nccl-tests' gather.cu and
+  // scatter.cu): each rank's part of the whole buffer crosses a link, the root's own part not.
+  if (c.find("gather") != std::string::npos || c.find("scatter") != std::string::npos ||
       c.find("alltoall") != std::string::npos)
     return (dn - 1) / dn;
   return 1;
@@ -479,6 +702,19 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     }
   });
 
+  // Warm-up steps per rank, and the steps some ranks lack (not compared across ranks).
+  std::vector<const StepAnalysis*> step_analyses;
+  for (const auto& w : work) step_analyses.push_back(&w.sa);
+  const auto warm = warmup_masks(step_analyses, static_cast<std::size_t>(opt.warmup_steps));
+  std::vector<std::string> job_steps;  // every step name of the job, first seen first
+  std::set<std::string> job_step_set;
+  std::size_t ranks_with_steps = 0;
+  for (const auto& w : work) {
+    ranks_with_steps += !w.sa.steps.empty();
+    for (const auto& s : w.sa.steps)
+      if (job_step_set.insert(s.name).second) job_steps.push_back(s.name);
+  }
+
   std::vector<std::string> sections;  // each rank's part of the report, in rank order
   std::vector<int> section_rank;
   for (std::size_t rank_index = 0; rank_index < inputs.size(); ++rank_index) {
@@ -493,6 +729,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     in_json.push_back({{"path", t.path},
                        {"format", t.format},
                        {"rank", t.rank()},
+                       {"rank_source", rank_in_file(t) ? "file" : "assigned"},
                        {"json_bytes", t.bytes},
                        {"read_seconds", in.read_seconds},
                        {"read_mb_per_s", in.read_seconds > 0 ? mb / in.read_seconds : 0},
@@ -578,6 +815,19 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
             (t.tracer->status_reason.empty() ? "" : " (" + t.tracer->status_reason + ")") + "\n";
     }
     const StepAnalysis& sa = work[rank_index].sa;
+    const std::vector<char>& is_warm = warm[rank_index];
+    const auto warm_steps =
+        static_cast<std::size_t>(std::count(is_warm.begin(), is_warm.end(), char{1}));
+    std::string rank_notes;
+    if (inputs.size() > 1 && !rank_in_file(t))
+      rank_notes += "  note: the file names no rank: rank " + std::to_string(t.rank()) +
+                    ", the lowest no other file claims\n";
+    const auto missing = missing_steps(sa, job_steps);
+    if (!missing.empty()) {
+      r["missing_steps"] = missing;
+      rank_notes += "  note: no " + name_list(missing) +
+                    ", which other ranks have: those steps are not compared across ranks\n";
+    }
     std::map<std::string, std::map<std::string, double>> step_flops;  // step -> dtype -> flops
     for (const auto& o : ops) {
       const int s = step_at(steps, t.ops[o.op_index].ts);
@@ -599,6 +849,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     txt << "\n";
     if (!peaks.note.empty()) txt << "  note: " << peaks.note << "\n";
     if (!step_note.empty()) txt << "  note: " << step_note << "\n";
+    txt << rank_notes;
     txt << tracer_note;
     txt << "  HTA-compatible: idle " << fmt("%.2f", h.idle_pct) << " %, compute "
         << fmt("%.2f", h.compute_pct) << " %, non-compute " << fmt("%.2f", h.non_compute_pct)
@@ -735,7 +986,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
           const Waterfall wf = waterfall(s, model_step_flops, p->first);
           js["waterfall"] = waterfall_json(wf, "model", p->second);
           mfu_txt = fmt("%.1f%%", 100 * wf.mfu());
-          if (i >= static_cast<std::size_t>(opt.warmup_steps)) steady_mfu.push_back(wf.mfu());
+          if (!is_warm[i]) steady_mfu.push_back(wf.mfu());
         }
       }
       if (exec_flops > 0 && exec_peaks_known && ws > 0) {
@@ -749,7 +1000,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
           mfu_txt = fmt("%.1f%%x", 100 * wf.mfu());
         }
       }
-      if (i >= static_cast<std::size_t>(opt.warmup_steps)) steady_window.push_back(ws);
+      if (!is_warm[i]) steady_window.push_back(ws);
       if (!overheads.empty()) js["profiler_overhead_ms"] = ms(overhead_in_step[i]);
       std::string host_txt;
       if (const traceio::StepHost* hs = host_of[i]) {
@@ -786,7 +1037,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
         step_order.push_back(s.name);
       by_step[s.name][t.rank()] = sb;
     }
-    print_step_rows(txt, step_lines, step_seconds, opt);
+    print_step_rows(txt, step_lines, step_seconds, warm_steps, opt);
     if (annotated) annotated->add_rank(t, class_of, sa, jsteps);
     if (!t.counter_ranges.empty()) {
       std::string ctext;
@@ -797,9 +1048,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     if (!sa.note.empty()) r["steps_note"] = sa.note;
     if (!step_note.empty()) r["steps_note"] = step_note;
     r["gpu_events_outside_steps"] = sa.gpu_events_outside_steps;
-    json steady = {
-        {"warmup_steps_excluded", std::min<std::size_t>(opt.warmup_steps, sa.steps.size())},
-        {"steps", steady_window.size()}};
+    json steady = {{"warmup_steps_excluded", warm_steps}, {"steps", steady_window.size()}};
     if (!steady_window.empty()) {
       const Stats st = summarize(steady_window);
       steady["step_seconds_median"] = st.median;
@@ -824,7 +1073,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
                  steady_mfu.empty() ? -1.0 : median(steady_mfu),
                  {}};
     if (!steady_window.empty()) {
-      rrow.pct = steady_breakdown_pct(sa.steps, static_cast<std::size_t>(opt.warmup_steps));
+      rrow.pct = steady_breakdown_pct(sa.steps, is_warm);
       steady["breakdown_pct"] = rrow.pct;
     }
     rank_rows.push_back(rrow);
@@ -874,8 +1123,10 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
           if (!na->protocol.empty()) call.protocol = na->protocol;
           call.group = na->group_size;
           const int eb = trace::dtype_bytes(call.dtype);
-          // nccl-tests sizes: all_gather counts the gathered output, others the input buffer.
-          const std::int64_t ne = call.collective == "all_gather" ? na->out_nelems : na->in_nelems;
+          // nccl-tests sizes: all_gather and gather count the gathered output, others the input
+          // buffer (scatter's: the root's whole buffer).
+          const bool gathered = call.collective == "all_gather" || call.collective == "gather";
+          const std::int64_t ne = gathered ? na->out_nelems : na->in_nelems;
           if (eb > 0 && ne > 0) call.bytes = static_cast<double>(ne) * eb;
         }
         nccl.push_back(call);
@@ -916,19 +1167,26 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     }
     r["top_kernels"] = jtop;
 
-    // NCCL calls: per collective summary with nccl-tests algbw/busbw.
+    // NCCL calls: per collective, dtype and group size, with nccl-tests algbw/busbw (whose
+    // factor depends on the group size).
     json jn = json::array();
-    std::map<std::string, std::vector<const NcclCall*>> by_coll;
-    for (const auto& c : nccl) by_coll[c.collective + "|" + c.dtype].push_back(&c);
+    std::map<std::tuple<std::string, std::string, int>, std::vector<const NcclCall*>> by_coll;
+    std::map<std::pair<std::string, std::string>, std::set<int>> groups_of;
+    for (const auto& c : nccl) {
+      by_coll[{c.collective, c.dtype, c.group}].push_back(&c);
+      groups_of[{c.collective, c.dtype}].insert(c.group);
+    }
     for (const auto& [key, calls] : by_coll) {
       std::int64_t t_sum = 0;  // ns: exact in any order
       double bytes_sum = 0, busbw_max = 0;
-      std::vector<double> busbw;
+      std::vector<double> busbw, algbw;
       for (const auto* c : calls) {
         t_sum += c->dur;
         bytes_sum += c->bytes;
         if (c->bytes > 0 && c->dur > 0 && c->group > 0) {
-          const double bb = c->bytes / sec(c->dur) * busbw_factor(c->collective, c->group) / 1e9;
+          const double ab = c->bytes / sec(c->dur) / 1e9;
+          const double bb = ab * busbw_factor(c->collective, c->group);
+          algbw.push_back(ab);
           busbw.push_back(bb);
           busbw_max = std::max(busbw_max, bb);
         }
@@ -944,8 +1202,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
       if (!busbw.empty()) {
         e["busbw_gbps_median"] = median(busbw);
         e["busbw_gbps_max"] = busbw_max;
-        e["algbw_gbps_median"] =
-            median(busbw) / busbw_factor(calls.front()->collective, calls.front()->group);
+        e["algbw_gbps_median"] = median(algbw);
       }
       jn.push_back(e);
     }
@@ -953,9 +1210,13 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     if (!jn.empty()) {
       txt << "  communication:\n";
       for (const auto& e : jn) {
-        txt << "    " << e["collective"].get<std::string>() << " " << e["dtype"].get<std::string>()
-            << ": " << e["calls"].get<std::size_t>() << " calls, "
-            << fmt("%.3f", e["time_ms"].get<double>()) << " ms";
+        const std::string coll = e["collective"], dtype = e["dtype"];
+        const std::string over =
+            groups_of[{coll, dtype}].size() > 1
+                ? " over " + std::to_string(e["group_size"].get<int>()) + " ranks"
+                : "";
+        txt << "    " << coll << " " << dtype << over << ": " << e["calls"].get<std::size_t>()
+            << " calls, " << fmt("%.3f", e["time_ms"].get<double>()) << " ms";
         if (e.contains("busbw_gbps_median"))
           txt << ", busbw " << fmt("%.2f", e["busbw_gbps_median"].get<double>()) << " GB/s median";
         txt << "\n";
@@ -1008,8 +1269,14 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
   }
   if (!inputs.empty()) sections.push_back(txt.str());
   txt.str("");
+  json left_out = json::array();
+  for (const auto& f : opt.left_out) {
+    left_out.push_back({{"path", f.path}, {"why", f.why}});
+    txt << "note: " << f.path << " left out: " << f.why << "\n";
+  }
   print_rank_sections(txt, sections, section_rank, rank_rows, opt);
   out["inputs"] = in_json;
+  if (!left_out.empty()) out["inputs_left_out"] = left_out;
   out["ranks"] = ranks;
   if (annotated) {
     json sources = json::array();
@@ -1027,56 +1294,35 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
         << " events; open in https://ui.perfetto.dev)\n";
   }
 
-  // Stragglers: per step seen on several ranks, the slowest rank and its largest excess.
-  json strag = json::array();
+  // Stragglers: per step that every rank has, the slowest rank and the rank waited for.
+  json strag = json::array(), partial = json::array();
   for (const auto& name : step_order) {
     const auto& per = by_step[name];
-    if (per.size() < 2) continue;
-    std::vector<double> w;
-    int slow = -1;
-    std::int64_t slow_w = -1;
-    for (const auto& [rank, b] : per) {
-      w.push_back(sec(b.window()));
-      if (b.window() > slow_w) {
-        slow_w = b.window();
-        slow = rank;
-      }
+    if (per.size() < 2 || per.size() < ranks_with_steps) {
+      if (ranks_with_steps > 1) partial.push_back(name);
+      continue;
     }
-    const double med = median(w);
-    const auto mm = std::minmax_element(w.begin(), w.end());
-    const StepBreakdown& sb = per.at(slow);
-    // Which class of work the slowest rank spent more time on than the median rank.
-    std::string cause;
-    double cause_excess = 0;
-    json excess = json::object();
-    for (const auto& [pname, member] : kBreakdownParts) {
-      std::vector<double> v;
-      for (const auto& [rank, b] : per) v.push_back(sec(b.*member));
-      const double ex = sec(sb.*member) - median(v);
-      excess[pname] = ex;
-      if (ex > cause_excess) {
-        cause_excess = ex;
-        cause = pname;
-      }
-    }
-    strag.push_back({{"step", name},
-                     {"ranks", per.size()},
-                     {"slowest_rank", slow},
-                     {"slowest_seconds", sec(slow_w)},
-                     {"median_seconds", med},
-                     {"spread_pct", med > 0 ? 100 * (*mm.second - *mm.first) / med : 0},
-                     {"excess_over_median_seconds", excess},
-                     {"cause", cause.empty() ? "none" : cause}});
+    strag.push_back(straggler_json(name, per));
   }
-  std::map<int, std::size_t> slowest_in;  // rank -> steps in which it was the slowest
-  for (const auto& s : strag) ++slowest_in[s["slowest_rank"].get<int>()];
-  if (rank_rows.size() > 1) print_rank_rows(txt, rank_rows, slowest_in, strag.size(), opt);
+  // rank -> steps in which it was the slowest, and in which the others waited for it
+  std::map<int, std::size_t> slowest_in, waited_for_in;
+  for (const auto& s : strag) {
+    if (!s["slowest_rank"].is_null()) ++slowest_in[s["slowest_rank"].get<int>()];
+    if (!s["waited_for_rank"].is_null()) ++waited_for_in[s["waited_for_rank"].get<int>()];
+  }
+  if (rank_rows.size() > 1)
+    print_rank_rows(txt, rank_rows, slowest_in, waited_for_in, strag.size(), opt);
+  if (!partial.empty()) out["steps_not_on_every_rank"] = partial;
   if (!strag.empty()) {
     out["stragglers"] = strag;
-    json counts = json::object();
-    for (const auto& [rank, n] : slowest_in) counts[std::to_string(rank)] = n;
-    out["slowest_rank_counts"] = counts;
-    print_stragglers(txt, strag, slowest_in, opt);
+    auto counts = [](const std::map<int, std::size_t>& c) {
+      json j = json::object();
+      for (const auto& [rank, n] : c) j[std::to_string(rank)] = n;
+      return j;
+    };
+    out["slowest_rank_counts"] = counts(slowest_in);
+    out["waited_for_rank_counts"] = counts(waited_for_in);
+    print_stragglers(txt, strag, slowest_in, waited_for_in, partial.size(), opt);
   }
   if (mflops) {
     txt << "model: " << (model->name.empty() ? opt.model_file : model->name) << ", convention "

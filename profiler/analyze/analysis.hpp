@@ -1,7 +1,8 @@
 // `goodput analyze` as a library: traces in, the `analysis` results section and a terminal
 // report out. Per rank: HTA-compatible breakdown, steps and their breakdown, kernel classes and
 // top kernels, NCCL calls with algbw/busbw, GEMM/attention shape table, FLOPs, MFU against every
-// known peak, and the MFU waterfall; across ranks: the slowest rank per step and why.
+// known peak, and the MFU waterfall; across ranks: per step the slowest rank, the rank the others
+// wait for, and why.
 #pragma once
 #include <optional>
 #include <string>
@@ -17,6 +18,11 @@
 
 namespace goodput::analyze {
 
+// A file of a folder given that is not read as a trace, and why (reported, not an error).
+struct LeftOutFile {
+  std::string path, why;
+};
+
 struct AnalyzeOptions {
   StepMarker marker;
   std::string peak_file;                 // goodput calibrate results (peak_profile)
@@ -26,8 +32,9 @@ struct AnalyzeOptions {
   std::optional<double> flops_per_step;  // model FLOPs per step per GPU, instead of a model spec
   int warmup_steps = 1;                  // excluded from the steady state
   std::size_t top_kernels = 10;
-  std::size_t step_rows = 24;  // longest step table printed in full; 0 = every step always
-  std::string trace_out;       // annotated Chrome trace to write (annotate.hpp); "" = none
+  std::size_t step_rows = 24;         // longest step table printed in full; 0 = every step always
+  std::string trace_out;              // annotated Chrome trace to write (annotate.hpp); "" = none
+  std::vector<LeftOutFile> left_out;  // files of the folders given that were not read
 };
 
 struct TraceInput {
@@ -51,7 +58,8 @@ std::vector<StepRow> step_rows_shown(const std::vector<double>& step_seconds, st
                                      std::size_t max_rows, std::size_t slowest = 5);
 
 // nccl-tests bus-bandwidth factor for a collective over n ranks (all_reduce 2(n-1)/n;
-// all_gather, reduce_scatter, all_to_all (n-1)/n; broadcast, reduce, send/recv 1).
+// all_gather, reduce_scatter, all_to_all, gather, scatter (n-1)/n; broadcast, reduce,
+// send/recv 1).
 double busbw_factor(const std::string& collective, int n);
 // Bytes per element of a Kineto NCCL dtype name ("Float" 4, "BFloat16" 2, ...); 0 if unknown.
 int nccl_dtype_bytes(const std::string& dtype);

@@ -1,15 +1,20 @@
 // `goodput analyze FILES...`: MFU and where the step time went, from step traces (one per rank).
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <new>
+#include <string_view>
 
 #include "harness/cli/commands.hpp"
 #include "harness/core/error.hpp"
 #include "harness/core/results.hpp"
 #include "profiler/analyze/analysis.hpp"
+#include "profiler/trace/byte_source.hpp"
 #include "profiler/trace/reader.hpp"
 
 namespace goodput::cli {
@@ -35,6 +40,115 @@ std::pair<double, double> parse_window(const std::string& w) {
     throw InputError("--window \"" + w +
                      "\": expected START:END in microseconds, 0 <= START < END");
   }
+}
+
+namespace fs = std::filesystem;
+
+bool ends_with(const std::string& s, std::string_view end) {
+  return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
+}
+
+// Up to n uncompressed bytes from the start of a file.
+std::string head(const std::string& path, std::size_t n) {
+  std::string out(n, '\0');
+  std::size_t got = 0;
+  traceio::ByteSource src(path);
+  for (long k; got < n && (k = src.read(out.data() + got, n - got)) > 0;)
+    got += static_cast<std::size_t>(k);
+  out.resize(got);
+  return out;
+}
+
+bool gzipped(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[2] = {};
+  in.read(magic, 2);
+  return magic[0] == '\x1f' && magic[1] == '\x8b';
+}
+
+// The last n uncompressed bytes of a file: a plain file's read directly, a gzip file's
+// inflated to its end.
+std::string tail(const std::string& path, std::size_t n) {
+  if (!gzipped(path)) {
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(0, std::ios::end);
+    const auto size = static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0));
+    in.seekg(static_cast<std::streamoff>(size - std::min(size, n)));
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  traceio::ByteSource src(path);
+  std::string out, chunk(1 << 20, '\0');
+  for (long k; (k = src.read(chunk.data(), chunk.size())) > 0;) {
+    out.append(chunk.data(), static_cast<std::size_t>(k));
+    if (out.size() > 2 * n) out.erase(0, out.size() - n);
+  }
+  return out.size() > n ? out.substr(out.size() - n) : out;
+}
+
+// What goodput wrote, when it wrote the file: a results document (ResultsWriter: plain JSON, its
+// keys sorted, so "schema" comes near the end) or an annotated trace (--trace-out: it starts with
+// the writer's own first bytes and ends with its "goodput" schema); "" for anything else. Only a
+// compressed file that starts as an annotated trace does is inflated to its end.
+std::string goodput_output(const std::string& path) {
+  try {
+    std::string h = head(path, 4096);
+    h.erase(0, std::min(h.size(), h.find_first_not_of(" \t\r\n")));
+    if (h.rfind("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", 0) == 0) {
+      if (tail(path, 1 << 20).find(R"("goodput":{"schema":"goodput.annotated-trace")") !=
+          std::string::npos)
+        return "an annotated trace (goodput analyze --trace-out), not an input trace";
+    } else if (h.rfind('{', 0) == 0 && h.find("\"traceEvents\"") == std::string::npos &&
+               !gzipped(path)) {
+      if (tail(path, 4096).find(R"("schema": "goodput.results")") != std::string::npos)
+        return "a goodput results document, not a trace";
+    }
+  } catch (const InputError&) {  // unreadable: the trace reader says why
+  }
+  return "";
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec1, ec2;
+  return !a.empty() && !b.empty() && fs::weakly_canonical(a, ec1) == fs::weakly_canonical(b, ec2) &&
+         !ec1 && !ec2;
+}
+
+// FILES... with each folder replaced by its *.json and *.json.gz files, sorted, less this run's
+// own outputs and what goodput wrote there before (left_out says which and why): an output
+// written into the folder analysed is never read back as a rank.
+std::vector<std::string> input_files(const std::vector<std::string>& args,
+                                     const std::vector<std::pair<std::string, std::string>>& own,
+                                     std::vector<analyze::LeftOutFile>& left_out) {
+  std::vector<std::string> files;
+  for (const auto& p : args) {
+    std::error_code ec;
+    if (!fs::is_directory(p, ec)) {
+      files.push_back(p);  // the reader reports a missing or bad file
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& e : fs::directory_iterator(p, ec)) {
+      const std::string n = e.path().string();
+      if (e.is_regular_file() && (ends_with(n, ".json") || ends_with(n, ".json.gz")))
+        found.push_back(n);
+    }
+    std::sort(found.begin(), found.end());
+    const std::size_t kept = files.size();
+    for (const auto& f : found) {
+      std::string why;
+      for (const auto& [flag, path] : own)
+        if (same_file(f, path)) why = "this run's " + flag + " output";
+      if (why.empty()) why = goodput_output(f);
+      if (why.empty())
+        files.push_back(f);
+      else
+        left_out.push_back({f, why});
+    }
+    if (files.size() == kept)
+      throw InputError(p + ": folder holds no *.json or *.json.gz trace" +
+                       (found.empty() ? "" : " (only goodput's own outputs)"));
+  }
+  return files;
 }
 
 }  // namespace
@@ -100,7 +214,10 @@ Command analyze_command(CLI::App& app) {
               // still reported after a bad trace, as it was read first).
               auto setup =
                   std::async(std::launch::async, [&] { return analyze::prepare_analysis(a->opt); });
-              const auto traces = traceio::read_traces(a->files);
+              const auto files =
+                  input_files(a->files, {{"--json", a->json}, {"--trace-out", a->opt.trace_out}},
+                              a->opt.left_out);
+              const auto traces = traceio::read_traces(files);
               const auto t1 = clock::now();
               std::vector<analyze::TraceInput> in;
               for (const auto& t : traces) in.push_back({&t, t.read_seconds});

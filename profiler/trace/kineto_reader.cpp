@@ -16,6 +16,7 @@
 #include <mutex>
 #include <new>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -638,9 +639,17 @@ std::vector<RankTrace> read_traces(const std::vector<std::string>& paths,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   });
   if (out.size() > 1) {
-    // Files without distributedInfo take their position as rank.
-    for (std::size_t i = 0; i < out.size(); ++i)
-      if (out[i].dist.rank < 0) out[i].dist.rank = static_cast<int>(i);
+    // Files without a rank take, in file order, the lowest ranks no file claims: a file's
+    // position could be the rank another file names.
+    std::set<int> claimed;
+    for (const auto& t : out)
+      if (t.dist.rank >= 0) claimed.insert(t.dist.rank);
+    int next = 0;
+    for (auto& t : out) {
+      if (t.dist.rank >= 0) continue;
+      while (claimed.count(next)) ++next;
+      t.dist.rank = next++;
+    }
     std::stable_sort(out.begin(), out.end(),
                      [](const RankTrace& a, const RankTrace& b) { return a.rank() < b.rank(); });
     for (std::size_t i = 1; i < out.size(); ++i)

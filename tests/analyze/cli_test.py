@@ -99,6 +99,43 @@ try:
     check("model MFU withheld" in out, "unmarked steps: the report says why")
     # A bad trace is reported before a bad rules file: the traces are read first.
     bad("bad trace and rules", [path("hello.json"), "--rules", path("bad.rules")], "hello.json")
+
+    # Outputs inside the folder analysed: this run's own are not read, and earlier runs' results
+    # documents and annotated traces are left out with a note, not read as ranks.
+    fold = path("fold")
+    os.mkdir(fold)
+    for r in (0, 1):
+        with open(os.path.join(fold, "rank%d.json" % r), "w") as f:
+            json.dump({"distributedInfo": {"rank": r, "world_size": 2}, "traceEvents": [
+                {"ph": "X", "cat": "user_annotation", "name": "ProfilerStep#1", "ts": 0, "dur": 90,
+                 "pid": 1, "tid": 1},
+                {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "ts": 1, "dur": 1,
+                 "pid": 1, "tid": 1, "args": {"correlation": 1}},
+                {"ph": "X", "cat": "kernel", "name": "k", "ts": 5, "dur": 20, "pid": 0, "tid": 7,
+                 "args": {"stream": 7, "correlation": 1}}]}, f)
+    def in_fold(*args):
+        p = subprocess.run([goodput, "analyze", fold, *args], capture_output=True, text=True)
+        return p.returncode, p.stdout, p.stderr
+    rc, out, err = in_fold("--json", os.path.join(fold, "analysis.json"))
+    check(rc == 0, "--json inside the folder: exit 0 (got %d: %s)" % (rc, err.strip()))
+    rc, out, err = in_fold("--json", os.path.join(fold, "again.json"), "--trace-out",
+                           os.path.join(fold, "ann.json"))
+    check(rc == 0, "a results document in the folder: exit 0 (got %d: %s)" % (rc, err.strip()))
+    check("analysis.json left out: a goodput results document" in out, "its note: %s" % out)
+    for trace_out, note in (("ann.json", "ann.json left out: this run's --trace-out output"),
+                            ("ann.json.gz", "ann.json left out: an annotated trace"),
+                            ("ann2.json.gz", "ann.json.gz left out: an annotated trace")):
+        rc, out, err, doc = run(fold, "--trace-out", os.path.join(fold, trace_out))
+        check(rc == 0, "--trace-out %s in the folder: exit 0 (got %d: %s)"
+              % (trace_out, rc, err.strip()))
+        check(note in out, "--trace-out %s: the note %r: %s" % (trace_out, note, out))
+    check(doc is not None and "analysis" in doc, "annotated traces in the folder: analysed")
+    if doc is not None and "analysis" in doc:
+        a = doc["analysis"]
+        check([i["rank"] for i in a["inputs"]] == [0, 1], "two ranks read: %s" % a["inputs"])
+        left = sorted(os.path.basename(f["path"]) for f in a["inputs_left_out"])
+        check(left == ["again.json", "analysis.json", "ann.json", "ann.json.gz"],
+              "left out: %s" % left)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 finish()

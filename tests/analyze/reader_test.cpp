@@ -449,6 +449,29 @@ TEST(KinetoReader, FolderIsOneFilePerRank) {
   EXPECT_THROW(read_traces({(dir / "missing.json").string()}), InputError);
 }
 
+TEST(KinetoReader, FilesWithoutRankTakeRanksNoFileClaims) {
+  auto trace = [](const std::string& dist) {
+    return write_temp("{" + dist +
+                      R"J("traceEvents": [{"ph":"X","cat":"kernel","name":"k","ts":1,"dur":1,)J"
+                      R"J("args":{}}]})J");
+  };
+  // Rank 1 first, then a file without a rank: that file is rank 0, not its position 1.
+  const std::string one = trace(R"J("distributedInfo": {"rank": 1},)J"), none = trace("");
+  auto ts = read_traces({one, none});
+  ASSERT_EQ(ts.size(), 2u);
+  EXPECT_EQ(ts[0].path, none);
+  EXPECT_EQ(ts[0].rank(), 0);
+  EXPECT_EQ(ts[1].path, one);
+  // Several without: the unclaimed ranks in file order (0 and 2 around a claimed 1).
+  const std::string other = trace("");
+  ts = read_traces({none, one, other});
+  ASSERT_EQ(ts.size(), 3u);
+  EXPECT_EQ(ts[0].path, none);
+  EXPECT_EQ(ts[1].path, one);
+  EXPECT_EQ(ts[2].path, other);
+  EXPECT_EQ(ts[2].rank(), 2);
+}
+
 TEST(KinetoReader, RealTraceNcclData) {
   GOODPUT_REQUIRE_TRACE(path, "nccl_data.json.gz");
   const auto t = read_trace(path);
