@@ -55,7 +55,7 @@ nlohmann::json make_meta(const std::string& command, const std::vector<std::stri
           {"git_sha", git_sha()},
           {"git_dirty", git_dirty()},
           {"command", command},
-          {"argv", argv},
+          {"argv", redact_argv(argv)},
           {"start_time", iso8601_now()},
           {"end_time", nullptr},
           {"status", "running"},

@@ -13,12 +13,14 @@ namespace goodput {
 
 inline constexpr const char* kResultsSchema = "goodput.results";
 inline constexpr const char* kResultsSchemaVersion =
-    "1.4.0";  // 1.1: collectives `nccl`, `analysis` counters, annotated trace; 1.2: analysis
+    "1.5.0";  // 1.1: collectives `nccl`, `analysis` counters, annotated trace; 1.2: analysis
               // steps `host` and `profiler_overhead_ms`, ranks `profiler_overhead`; 1.3:
               // analysis ranks' `steady_state.breakdown_pct`, `slowest_rank_counts`; 1.4:
-              // analysis `timing`
+              // analysis `timing`; 1.5: analysis stragglers' `waited_for_*`, ranks'
+              // `missing_steps` and `rank_source`, `inputs_left_out`, model `model_parallel`
 
-// meta block: tool version, git sha/dirty, argv, times, host, allow-listed environment.
+// meta block: tool version, git sha/dirty, argv (redacted: redact_argv), times, host,
+// allow-listed environment.
 nlohmann::json make_meta(const std::string& command, const std::vector<std::string>& argv);
 nlohmann::json host_info();
 std::string iso8601_now();

@@ -51,8 +51,9 @@ std::optional<nlohmann::json> parse_record(std::string_view line) {
 
 // Where the complete records end, found from the tail alone.
 struct Cut {
-  bool header = false;           // the file starts with the writer's header line
-  std::uint64_t events_end = 0;  // just past the last complete record's '}'
+  bool header = false;            // the file starts with the writer's header line
+  std::uint64_t header_size = 0;  // its bytes
+  std::uint64_t events_end = 0;   // just past the last complete record's '}'
   std::uint64_t lines_dropped = 0;
   bool trailer = false;       // a "]" line: the writer had begun its trailer
   nlohmann::json last_event;  // the last complete record; null when none
@@ -65,28 +66,32 @@ void read_at(std::FILE* f, std::uint64_t offset, std::string& buf, const std::st
 }
 
 Cut find_cut(std::FILE* f, std::uint64_t size, const std::string& path, SalvageResult& r) {
-  const std::string_view header = kTraceHeader;
   Cut cut;
-  std::string buf(static_cast<std::size_t>(std::min<std::uint64_t>(size, header.size())), '\0');
+  // The first line is at most 100 bytes (trace_header, with a 64-byte run id).
+  std::string buf(static_cast<std::size_t>(std::min<std::uint64_t>(size, 256)), '\0');
   read_at(f, 0, buf, path);
-  if (buf != header) {
-    if (buf != header.substr(0, buf.size()) || size > header.size())
-      throw InputError(path + ": not a partial trace (its first line is not " +
-                       std::string(header.substr(0, header.size() - 1)) + ")");
+  const TraceHeader first = parse_trace_header(buf);
+  if (first.state == TraceHeader::State::kNone)
+    throw InputError(path +
+                     ": not a partial trace (its first line is neither {\"traceEvents\": [ nor "
+                     "{\"goodputRun\": \"<id>\", \"traceEvents\": [)");
+  if (first.state == TraceHeader::State::kCut) {
     cut.lines_dropped = buf.empty() ? 0 : 1;  // the header itself was cut
     return cut;
   }
+  const std::uint64_t header_size = first.length;
+  cut.header_size = header_size;
   cut.header = true;
   for (std::size_t window = kFirstTailBytes;; window *= 2) {
     const std::uint64_t start =
-        std::max<std::uint64_t>(size > window ? size - window : 0, header.size());
+        std::max<std::uint64_t>(size > window ? size - window : 0, header_size);
     buf.resize(static_cast<std::size_t>(size - start));
     read_at(f, start, buf, path);
     r.max_buffer_bytes = std::max(r.max_buffer_bytes, buf.size());
-    cut.events_end = header.size();
+    cut.events_end = header_size;
     cut.lines_dropped = 0;
     std::size_t pos = 0;  // the header ends a line: a window starting there starts one
-    if (start > header.size()) {
+    if (start > header_size) {
       const auto nl = buf.find('\n');  // the first line may begin before the window
       pos = nl == std::string::npos ? buf.size() : nl + 1;
     }
@@ -110,7 +115,7 @@ Cut find_cut(std::FILE* f, std::uint64_t size, const std::string& path, SalvageR
       if (stopped && !line.empty()) ++cut.lines_dropped;
       pos = end + 1;
     }
-    if (found || start == header.size()) return cut;
+    if (found || start == header_size) return cut;
     if (window >= kMaxTailBytes)
       throw RuntimeFailure(path + ": no complete event in its last " +
                            std::to_string(kMaxTailBytes >> 20) + " MiB");
@@ -196,6 +201,7 @@ nlohmann::json salvage_top(const PartialTrace& p, const SalvageContext& ctx, con
   meta["status"] = kStatusIncomplete;
   meta["status_reason"] = r.status_reason;
   meta["salvaged_from"] = p.path;
+  if (!ctx.run_id.empty()) meta["run_id"] = ctx.run_id;
   meta["salvage"] = {{"events_kept", r.events_kept},     {"lines_dropped", r.lines_dropped},
                      {"bytes_dropped", r.bytes_dropped}, {"trailer_dropped", r.trailer_dropped},
                      {"partial_bytes", r.partial_bytes}, {"base_time", base.source}};
@@ -242,13 +248,13 @@ SalvageResult salvage_partial(const PartialTrace& p, const SalvageContext& ctx) 
   File out(std::fopen(tmp.c_str(), "wb"));
   if (!out) throw RuntimeFailure(io_error(tmp, "cannot write the salvaged trace"));
   try {
-    const std::uint64_t header_end = std::strlen(kTraceHeader);
+    const std::uint64_t header_end = cut.header_size;
     if (cut.header) {
       const auto line_ends = copy_counting_lines(in.get(), out.get(), header_end, cut.events_end,
                                                  p.path, ctx.chunk_bytes, r);
       r.events_kept = cut.events_end > header_end ? line_ends + 1 : 0;
     } else {
-      std::fputs(kTraceHeader, out.get());
+      std::fputs(trace_header(ctx.run_id).c_str(), out.get());
     }
     r.status_reason = ctx.cause + " before the tracer finished its trace; " + kept_text(r);
     const BaseTime base = estimate_base_time(p.path, cut.last_event);

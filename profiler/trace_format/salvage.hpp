@@ -25,6 +25,7 @@ struct SalvageContext {
   std::vector<std::string> argv;  // the writer's command line when known (recorded redacted)
   long ppid = -1;                 // the writer's parent when known
   std::string step_marker;        // goodput.capture.marker, so readers find the steps
+  std::string run_id;             // goodput.run_id (tracer_env.hpp kEnvRunId); "" when none
   std::size_t chunk_bytes = kSalvageChunkBytes;
 };
 

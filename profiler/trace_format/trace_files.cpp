@@ -1,11 +1,15 @@
 #include "profiler/trace_format/trace_files.hpp"
 
+#include <time.h>
+
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <regex>
 
 #include "harness/core/error.hpp"
 #include "harness/core/results.hpp"
+#include "profiler/trace_format/trace_writer.hpp"
 
 namespace goodput::trace {
 namespace {
@@ -31,7 +35,8 @@ struct TraceNames {
     auto quote = [](const std::string& s) {
       return std::regex_replace(s, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)");
     };
-    per_process = std::regex(quote(stem) + R"(\.(rank|pid)([0-9]+))" + quote(ext));
+    per_process =
+        std::regex(quote(stem) + R"(\.(rank([0-9]+)(\.pid[0-9]+)?|pid[0-9]+))" + quote(ext));
     dir = b.has_parent_path() ? b.parent_path() : fs::path(".");
   }
 
@@ -40,7 +45,7 @@ struct TraceNames {
     if (name == base_name) return true;
     std::smatch m;
     if (!std::regex_match(name, m, per_process)) return false;
-    if (rank && m[1] == "rank") {
+    if (rank && m[2].matched) {
       try {
         *rank = std::stoi(m[2]);
       } catch (const std::out_of_range&) {
@@ -50,14 +55,17 @@ struct TraceNames {
     return true;
   }
 
-  // The run's regular files in the folder modified at or after `since`, sorted by name.
-  template <class Visit>
-  void each_recent_file(fs::file_time_type since, Visit visit) const {
+  // The regular files of `run` in the folder whose names `keep` accepts, sorted by name.
+  template <class Keep, class Visit>
+  void each_file_of(const ThisRun& run, Keep keep, Visit visit) const {
     std::vector<std::string> names;
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec))
-      if (e.is_regular_file(ec) && e.last_write_time(ec) >= since)
-        names.push_back(e.path().filename().string());
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      const auto name = e.path().filename().string();
+      if (!e.is_regular_file(ec) || !keep(name)) continue;
+      const auto id = trace_run_id(e.path().string());
+      if (id ? *id == run.id : e.last_write_time(ec) >= run.since) names.push_back(name);
+    }
     std::sort(names.begin(), names.end());
     for (const auto& n : names) visit(n);
   }
@@ -65,24 +73,50 @@ struct TraceNames {
 
 }  // namespace
 
-std::vector<std::string> find_trace_files(const std::string& base, fs::file_time_type since) {
+fs::file_time_type file_time_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  const std::chrono::sys_time<std::chrono::nanoseconds> t{std::chrono::seconds(ts.tv_sec) +
+                                                          std::chrono::nanoseconds(ts.tv_nsec)};
+  return std::chrono::time_point_cast<fs::file_time_type::duration>(
+      std::chrono::file_clock::from_sys(t));
+}
+
+std::optional<std::string> trace_run_id(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(128, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  const auto h = parse_trace_header(head);
+  if (h.state != TraceHeader::State::kComplete || h.run_id.empty()) return std::nullopt;
+  return h.run_id;
+}
+
+std::vector<std::string> find_trace_files(const std::string& base, const ThisRun& run) {
   const TraceNames names(base);
   std::vector<std::string> out;
-  names.each_recent_file(since, [&](const std::string& n) {
-    if (names.matches(n)) out.push_back((names.dir / n).string());
-  });
+  names.each_file_of(
+      run, [&](const std::string& n) { return names.matches(n); },
+      [&](const std::string& n) { out.push_back((names.dir / n).string()); });
   return out;
 }
 
-std::vector<PartialTrace> find_partial_traces(const std::string& base, fs::file_time_type since) {
+std::vector<PartialTrace> find_partial_traces(const std::string& base, const ThisRun& run) {
   const TraceNames names(base);
   static const std::regex partial(R"((.+)\.partial\.([0-9]{1,9}))");
+  auto split = [&](const std::string& n, std::smatch& m) {
+    return std::regex_match(n, m, partial) && names.matches(m[1]);
+  };
   std::vector<PartialTrace> out;
-  names.each_recent_file(since, [&](const std::string& n) {
+  auto keep = [&](const std::string& n) {
     std::smatch m;
-    if (!std::regex_match(n, m, partial)) return;
+    return split(n, m);
+  };
+  names.each_file_of(run, keep, [&](const std::string& n) {
+    std::smatch m;
+    split(n, m);
     PartialTrace p;
-    if (!names.matches(m[1], &p.rank)) return;
+    names.matches(m[1], &p.rank);
     p.path = (names.dir / n).string();
     p.final_path = (names.dir / m[1].str()).string();
     p.pid = std::stol(m[2]);

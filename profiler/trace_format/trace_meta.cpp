@@ -12,32 +12,6 @@
 
 namespace goodput::trace {
 
-std::vector<std::string> redact_argv(const std::vector<std::string>& argv) {
-  std::vector<std::string> out;
-  bool redact_next = false;
-  for (const auto& a : argv) {
-    if (redact_next) {
-      out.emplace_back(kRedacted);
-      redact_next = false;
-      continue;
-    }
-    const auto eq = a.find('=');
-    if (a.rfind("-", 0) == 0 && eq != std::string::npos) {
-      const std::string name = a.substr(0, eq);
-      const std::string value = a.substr(eq + 1);
-      out.push_back(looks_like_credential(name, value) ? name + "=" + kRedacted : a);
-      continue;
-    }
-    if (a.rfind("-", 0) == 0 && a.size() > 1 && looks_like_credential(a, "")) {
-      out.push_back(a);
-      redact_next = true;
-      continue;
-    }
-    out.push_back(looks_like_credential("", a) ? std::string(kRedacted) : a);
-  }
-  return out;
-}
-
 std::vector<std::string> own_argv() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
   const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/core/env.hpp"
 #include "profiler/trace_format/tracer_env.hpp"
 
 namespace goodput::trace {
@@ -20,10 +21,7 @@ inline constexpr const char* kStatusNoCuda = "no_cuda_activity";  // the program
 // The writer died before finishing: `goodput profile` salvaged its partial file (salvage.hpp).
 inline constexpr const char* kStatusIncomplete = "incomplete";
 
-// argv with credential-looking values replaced by "<redacted>": a value that looks like a
-// secret, "--name=value" where the name does, and the argument after such a "--name".
-std::vector<std::string> redact_argv(const std::vector<std::string>& argv);
-// This process's command line (/proc/self/cmdline), redacted.
+// This process's command line (/proc/self/cmdline), redacted (redact_argv, harness/core/env.hpp).
 std::vector<std::string> own_argv();
 
 // The metadata skeleton: schema, tool version, process, rank, allow-listed environment, host.

@@ -1,15 +1,19 @@
 #include "profiler/trace_format/trace_writer.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
 #include "harness/core/error.hpp"
 #include "profiler/trace_format/event_text.hpp"
 #include "profiler/trace_format/nccl_kernel.hpp"
+#include "profiler/trace_format/trace_files.hpp"
+#include "profiler/trace_format/tracer_env.hpp"
 
 namespace goodput::trace {
 namespace {
@@ -150,8 +154,50 @@ TraceWriter::~TraceWriter() {
   if (file_) std::fclose(file_);
 }
 
-void TraceWriter::open(const std::string& path, std::uint64_t base_ns, std::uint32_t host_pid) {
+namespace {
+
+constexpr std::string_view kRunPrefix = "{\"goodputRun\": \"";
+constexpr std::string_view kRunSuffix = "\", \"traceEvents\": [\n";
+
+bool starts_with(std::string_view text, std::string_view head) {
+  return text.substr(0, head.size()) == head;
+}
+
+// `text` is all there is and `whole` begins with it: the writer stopped inside `whole`.
+bool cut_inside(std::string_view text, std::string_view whole) {
+  return text.size() < whole.size() && starts_with(whole, text);
+}
+
+}  // namespace
+
+std::string trace_header(const std::string& run_id) {
+  if (run_id.empty()) return kTraceHeader;
+  return std::string(kRunPrefix) + run_id + std::string(kRunSuffix);
+}
+
+TraceHeader parse_trace_header(std::string_view text) {
+  using State = TraceHeader::State;
+  const std::string_view plain = kTraceHeader;
+  if (starts_with(text, plain)) return {State::kComplete, plain.size(), ""};
+  if (cut_inside(text, plain) || cut_inside(text, kRunPrefix)) return {State::kCut, 0, ""};
+  if (!starts_with(text, kRunPrefix)) return {};
+  const auto rest = text.substr(kRunPrefix.size());
+  const auto quote = rest.find('"');
+  const std::string id(rest.substr(0, quote));
+  if (!id.empty() && !valid_run_id(id)) return {};
+  if (quote == std::string_view::npos) return {State::kCut, 0, ""};  // inside the id
+  if (id.empty()) return {};
+  const auto after = rest.substr(quote);
+  if (starts_with(after, kRunSuffix))
+    return {State::kComplete, kRunPrefix.size() + id.size() + kRunSuffix.size(), id};
+  if (cut_inside(after, kRunSuffix)) return {State::kCut, 0, ""};
+  return {};
+}
+
+void TraceWriter::open(const std::string& path, std::uint64_t base_ns, std::uint32_t host_pid,
+                       const std::string& run_id) {
   path_ = path;
+  run_id_ = run_id;
   partial_ = path + ".partial." + std::to_string(getpid());
   base_ns_ = base_ns;
   host_pid_ = host_pid;
@@ -163,7 +209,9 @@ void TraceWriter::open(const std::string& path, std::uint64_t base_ns, std::uint
   file_ = std::fopen(partial_.c_str(), "w");
   if (!file_) throw RuntimeFailure(path + ": cannot write trace (" + std::strerror(errno) + ")");
   std::setvbuf(file_, nullptr, _IOFBF, 1u << 20);  // few large writes while the program runs
-  std::fputs(kTraceHeader, file_);
+  // On disk at once: a process killed before its first flush leaves a partial naming its run.
+  std::fputs(trace_header(run_id).c_str(), file_);
+  std::fflush(file_);
 }
 
 void TraceWriter::event(const nlohmann::json& e) {
@@ -265,10 +313,28 @@ void TraceWriter::finish(nlohmann::json top, const std::string& process_name) {
     if (devices.insert(d).second) meta("process_name", d, 0, "GPU " + std::to_string(d));
     if (!gpu_tracks_.count({d, 0})) meta("thread_name", d, 0, "hardware counters per step");
   }
+  if (!run_id_.empty() && trace_run_id(path_) == run_id_) {
+    displaced_ = path_;
+    path_ = sibling_trace_path(path_, getpid());
+  }
   const bool ok = write_trace_end(file_, std::move(top), path_, base_ns_);
   std::fclose(file_);
   file_ = nullptr;
   if (!ok) throw RuntimeFailure(path_ + ": write failed (" + std::strerror(errno) + ")");
+  place_finished();
+}
+
+void TraceWriter::place_finished() {
+  // Without a run id any older trace of the name is replaced, as before runs had ids. With one,
+  // the rename must not replace a trace another process of this run finished meanwhile.
+  if (!run_id_.empty()) {
+    if (renameat2(AT_FDCWD, partial_.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE) == 0)
+      return;
+    if (errno == EEXIST && trace_run_id(path_) == run_id_) {
+      displaced_ = path_;
+      path_ = sibling_trace_path(path_, getpid());
+    }
+  }
   std::error_code ec;
   std::filesystem::rename(partial_, path_, ec);
   if (ec) throw RuntimeFailure(path_ + ": cannot rename the finished trace: " + ec.message());

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -18,8 +19,19 @@ namespace goodput::trace {
 
 inline constexpr const char* kTraceSchema = "goodput.trace";
 inline constexpr const char* kTraceSchemaVersion = "1.0.0";
-// The first line of every trace and partial trace; events follow one per line, separated by ",\n".
+// The first line of a trace and partial trace written outside `goodput profile`; events follow
+// one per line, separated by ",\n".
 inline constexpr const char* kTraceHeader = "{\"traceEvents\": [\n";
+// The first line for run `run_id` (tracer_env.hpp kEnvRunId): {"goodputRun": "<id>", "traceEvents":
+// [ ; kTraceHeader when run_id is "".
+std::string trace_header(const std::string& run_id);
+// Reads a first line written by trace_header at the start of `text`.
+struct TraceHeader {
+  enum class State { kComplete, kCut, kNone } state = State::kNone;  // kCut: `text` ends inside it
+  std::size_t length = 0;  // kComplete: bytes of the line, newline included
+  std::string run_id;      // kComplete: "" for kTraceHeader
+};
+TraceHeader parse_trace_header(std::string_view text);
 
 struct KernelEvent {
   std::string name;  // demangled
@@ -109,11 +121,16 @@ class TraceWriter {
   TraceWriter(const TraceWriter&) = delete;
   TraceWriter& operator=(const TraceWriter&) = delete;
 
-  // Starts "<path>.partial.<pid>". base_ns: "ts" values are microseconds after it
-  // (baseTimeNanoseconds in the file). RuntimeFailure when the file cannot be created.
-  void open(const std::string& path, std::uint64_t base_ns, std::uint32_t host_pid);
+  // Starts "<path>.partial.<pid>" with the first line of run `run_id`. base_ns: "ts" values are
+  // microseconds after it (baseTimeNanoseconds in the file). RuntimeFailure when the file cannot
+  // be created.
+  void open(const std::string& path, std::uint64_t base_ns, std::uint32_t host_pid,
+            const std::string& run_id = "");
   bool is_open() const { return file_ != nullptr; }
   const std::string& path() const { return path_; }
+  // After finish: the name that already held a trace of this run (another process with the same
+  // rank), so that this one went to sibling_trace_path; "" when none did.
+  const std::string& displaced() const { return displaced_; }
   std::uint64_t base_ns() const { return base_ns_; }
 
   void kernel(const KernelEvent& k);
@@ -130,7 +147,8 @@ class TraceWriter {
   std::uint64_t events_written() const { return events_; }
 
   // Appends process/thread names and the top-level fields in `top` (deviceProperties, goodput,
-  // distributedInfo, ...), closes and renames into place. RuntimeFailure on I/O error.
+  // distributedInfo, ...), closes and renames into place: over a trace of another run, never
+  // over one of this run (see displaced). RuntimeFailure on I/O error.
   void finish(nlohmann::json top, const std::string& process_name);
   // In a forked child: drops the inherited file without flushing the parent's buffered events
   // into it and without touching the parent's partial file.
@@ -142,8 +160,9 @@ class TraceWriter {
   void flow(bool start, std::uint32_t correlation, std::uint32_t pid, std::uint32_t tid,
             std::uint64_t t_ns);
   std::FILE* file_ = nullptr;
-  std::string text_;  // reused for each event's text
-  std::string path_, partial_;
+  std::string text_;      // reused for each event's text
+  void place_finished();  // the rename of finish
+  std::string path_, partial_, run_id_, displaced_;
   std::uint64_t base_ns_ = 0;
   std::uint32_t host_pid_ = 0;
   std::uint64_t events_ = 0;

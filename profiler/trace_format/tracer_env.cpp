@@ -1,6 +1,7 @@
 #include "profiler/trace_format/tracer_env.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 
@@ -133,19 +134,43 @@ TracerConfig tracer_config_from_env(const EnvLookup& env) {
       throw InputError(std::string(kEnvBufferZeroing) + " '" + *v + "': expected tracer or cupti");
     c.tracer_zeroes_buffers = *v == "tracer";
   }
+  if (auto v = env(kEnvRunId); v && !v->empty()) {
+    if (!valid_run_id(*v))
+      throw InputError(std::string(kEnvRunId) + " '" + *v +
+                       "': expected 1 to 64 letters, digits, '-' or '_'");
+    c.run_id = *v;
+  }
+  if (auto v = env(kEnvNoDriver)) c.no_driver = *v;
   return c;
+}
+
+bool valid_run_id(const std::string& id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
+  });
+}
+
+namespace {
+
+// "t.json" -> {"t", ".json"}; other names have no extension of ours.
+std::pair<std::string, std::string> split_json(const std::string& path) {
+  constexpr std::string_view kJson = ".json";
+  if (path.size() > kJson.size() &&
+      path.compare(path.size() - kJson.size(), kJson.size(), kJson) == 0)
+    return {path.substr(0, path.size() - kJson.size()), std::string(kJson)};
+  return {path, ""};
+}
+
+}  // namespace
+
+std::string sibling_trace_path(const std::string& taken, long pid) {
+  const auto [stem, ext] = split_json(taken);
+  return stem + ".pid" + std::to_string(pid) + ext;
 }
 
 std::string trace_path_for(const std::string& base, const RankInfo& rank, long pid,
                            bool launched_directly) {
-  std::string stem = base;
-  std::string ext;
-  constexpr std::string_view kJson = ".json";
-  if (base.size() > kJson.size() &&
-      base.compare(base.size() - kJson.size(), kJson.size(), kJson) == 0) {
-    stem = base.substr(0, base.size() - kJson.size());
-    ext = kJson;
-  }
+  const auto [stem, ext] = split_json(base);
   if (rank.rank) return stem + ".rank" + std::to_string(*rank.rank) + ext;
   if (launched_directly) return base;
   return stem + ".pid" + std::to_string(pid) + ext;

@@ -22,6 +22,12 @@ inline constexpr const char* kEnvActivities = "GOODPUT_TRACE_ACTIVITIES";
 // Who clears CUPTI's activity buffers: "tracer" (default; on its own thread, ahead of time) or
 // "cupti" (CUPTI's default: on the program's thread, when it takes a buffer).
 inline constexpr const char* kEnvBufferZeroing = "GOODPUT_TRACE_BUFFER_ZEROING";
+// The id `goodput profile` gives one run: its tracers write it into each trace's first line and
+// metadata, so the run counts only its own traces (not one left by an earlier run).
+inline constexpr const char* kEnvRunId = "GOODPUT_TRACE_RUN_ID";
+// Set by `goodput profile` when libcuda.so.1 cannot be loaded: why no CUDA work can be traced.
+// The tracer (loaded through NVTX) then writes status "untraced" with this reason.
+inline constexpr const char* kEnvNoDriver = "GOODPUT_TRACE_NO_DRIVER";
 inline constexpr const char* kDefaultStepMarker = "step";
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
@@ -70,7 +76,11 @@ struct TracerConfig {
   bool tracer_zeroes_buffers = true;          // kEnvBufferZeroing
   long launcher_pid = -1;  // pid of `goodput profile`; its direct child writes the exact path
   Activities activities;
+  std::string run_id;     // kEnvRunId; "" when loaded outside `goodput profile`
+  std::string no_driver;  // kEnvNoDriver
 };
+// 1 to 64 letters, digits, '-' or '_': written into JSON text as is.
+bool valid_run_id(const std::string& id);
 // InputError naming the variable on malformed values.
 TracerConfig tracer_config_from_env(const EnvLookup& env);
 
@@ -78,5 +88,9 @@ TracerConfig tracer_config_from_env(const EnvLookup& env);
 // `goodput profile` -> base; else "<stem>.pid<PID><ext>". ext is ".json" when base ends with it.
 std::string trace_path_for(const std::string& base, const RankInfo& rank, long pid,
                            bool launched_directly);
+// The file of a second process of the run whose name `taken` already holds (two processes with
+// one rank, such as a helper that inherited RANK): "<taken stem>.pid<PID><ext>", e.g.
+// t.rank1.json -> t.rank1.pid42.json.
+std::string sibling_trace_path(const std::string& taken, long pid);
 
 }  // namespace goodput::trace

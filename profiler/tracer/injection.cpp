@@ -537,6 +537,10 @@ void write_trailer() {
   if (!g->untraced_reason.empty()) {
     status = kStatusUntraced;
     reason = g->untraced_reason;
+  } else if (!g->cfg.no_driver.empty()) {
+    // The driver loads the tracer for CUDA: only NVTX reached this one.
+    status = kStatusUntraced;
+    reason = g->cfg.no_driver + ": CUDA work could not be traced; only NVTX ranges were recorded";
   } else if (g->interrupted.load()) {
     status = kStatusInterrupted;
     reason = "the program was interrupted (SIGINT or SIGTERM); the trace holds what was recorded";
@@ -545,6 +549,7 @@ void write_trailer() {
   }
   meta["status"] = status;
   meta["status_reason"] = reason;
+  if (!g->cfg.run_id.empty()) meta["run_id"] = g->cfg.run_id;
   meta["cuda_initialized"] = g->cuda_initialized;
   meta["cupti"] = {{"subscribed", g->cupti_ok.load()},
                    {"error", g->cupti_error},
@@ -587,6 +592,9 @@ void write_trailer() {
     if (g->rank.local_rank) top["distributedInfo"]["local_rank"] = *g->rank.local_rank;
   }
   g->writer.finish(std::move(top), process_name());
+  if (!g->writer.displaced().empty())
+    warn(g->writer.displaced() + " already holds the trace of another process of this run " +
+         "with the same rank; this one's is " + g->writer.path());
 }
 
 // Stops CUPTI from calling into the tracer once the trace is written: CUDA's own exit teardown
@@ -711,7 +719,7 @@ void start() {
     const bool direct = g->cfg.launcher_pid > 0 && getppid() == g->cfg.launcher_pid;
     const auto path = trace_path_for(g->cfg.output, g->rank, getpid(), direct);
     g->writer.open(path, now_ns() / 1'000'000'000 * 1'000'000'000,
-                   static_cast<std::uint32_t>(getpid()));
+                   static_cast<std::uint32_t>(getpid()), g->cfg.run_id);
     g->enabled = true;
   } catch (const std::exception& e) {
     if (!g->window) g->window = std::make_unique<StepWindow>(std::nullopt, kDefaultStepMarker);

@@ -54,3 +54,90 @@ TEST(Env, RecordedEnvironmentHonoursTheFilter) {
   EXPECT_EQ(env.count("SOME_PRIVATE_THING"), 0u);
   EXPECT_EQ(env.count("PATH"), 0u);
 }
+
+// One command line redaction for every argv recorded (results' meta.argv, traces): key=value and
+// "--flag value" forms whose name says credential, URL passwords, and token-shaped values.
+TEST(Env, ArgvCredentialsAreRedacted) {
+  const auto out = redact_argv({"env",
+                                "HF_TOKEN=abc",
+                                "prog",
+                                "--api-key=X",
+                                "--api-key",
+                                "X",
+                                "--access-key",
+                                "X",
+                                "--token",
+                                "X",
+                                "--secret",
+                                "X",
+                                "--auth",
+                                "X",
+                                "--password=pw9",
+                                "--db-passwd",
+                                "pw",
+                                "--clientSecret=s",
+                                "trainer.api_key=k",
+                                "--aws_secret_access_key",
+                                "k",
+                                "--credentials-json",
+                                "c"});
+  EXPECT_EQ(out, (std::vector<std::string>{"env",
+                                           "HF_TOKEN=<redacted>",
+                                           "prog",
+                                           "--api-key=<redacted>",
+                                           "--api-key",
+                                           "<redacted>",
+                                           "--access-key",
+                                           "<redacted>",
+                                           "--token",
+                                           "<redacted>",
+                                           "--secret",
+                                           "<redacted>",
+                                           "--auth",
+                                           "<redacted>",
+                                           "--password=<redacted>",
+                                           "--db-passwd",
+                                           "<redacted>",
+                                           "--clientSecret=<redacted>",
+                                           "trainer.api_key=<redacted>",
+                                           "--aws_secret_access_key",
+                                           "<redacted>",
+                                           "--credentials-json",
+                                           "<redacted>"}));
+}
+
+TEST(Env, ArgvUrlPasswordsAndTokenShapesAreRedacted) {
+  const auto out = redact_argv({"psql", "postgres://u:pw10@host/db", "--db=mysql://a:b@h:3306/x",
+                                "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+                                "--header=sk-abcdefghijklmnopqrstu", "https://host/path"});
+  EXPECT_EQ(out, (std::vector<std::string>{"psql", "postgres://u:<redacted>@host/db",
+                                           "--db=mysql://a:<redacted>@h:3306/x", "<redacted>",
+                                           "--header=<redacted>", "https://host/path"}));
+}
+
+// Settings whose names only look alike keep their values; a flag after a credential-named
+// switch is not taken for its value.
+TEST(Env, ArgvOrdinaryFlagsAreKept) {
+  const std::vector<std::string> argv = {"train.py",
+                                         "--max-tokens",
+                                         "5",
+                                         "--tokens-per-step",
+                                         "4096",
+                                         "--author",
+                                         "ada",
+                                         "--pad-token-id",
+                                         "0",
+                                         "--token-budget",
+                                         "7",
+                                         "--num_tokens=9",
+                                         "--use-auth-token",
+                                         "--lr",
+                                         "3e-4",
+                                         "--tokenizer",
+                                         "gpt2",
+                                         "MAX_TOKENS=3",
+                                         "--session",
+                                         "s1",
+                                         "out/path"};
+  EXPECT_EQ(redact_argv(argv), argv);
+}

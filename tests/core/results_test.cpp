@@ -70,3 +70,12 @@ TEST(Results, StatsSerialize) {
   EXPECT_EQ(j["n"], 3);
   EXPECT_DOUBLE_EQ(j["median"].get<double>(), 2);
 }
+
+// The results' argv goes through the same redaction as traces' command lines.
+TEST(Results, MetaArgvIsRedacted) {
+  const auto meta = make_meta("profile", {"goodput", "profile", "--", "prog", "--password=pw9",
+                                          "postgres://u:pw10@host/db", "--max-tokens", "5"});
+  EXPECT_EQ(meta["argv"],
+            nlohmann::json({"goodput", "profile", "--", "prog", "--password=<redacted>",
+                            "postgres://u:<redacted>@host/db", "--max-tokens", "5"}));
+}

@@ -278,8 +278,9 @@ TEST(Salvage, FindsThePartialsOfOneRun) {
         "step.rank2.json", "stepx.json.partial.5", "step.json.partial.x", "other.json.partial.9",
         "step.json.partial.43.salvage.1"})
     std::ofstream(dir / n) << "{}";
-  const auto partials = find_partial_traces(
-      (dir / "step.json").string(), fs::file_time_type::clock::now() - std::chrono::hours(1));
+  const auto partials =
+      find_partial_traces((dir / "step.json").string(),
+                          {"r1", fs::file_time_type::clock::now() - std::chrono::hours(1)});
   ASSERT_EQ(partials.size(), 3u);
   EXPECT_EQ(fs::path(partials[0].path).filename(), "step.json.partial.41");
   EXPECT_EQ(partials[0].final_path, (dir / "step.json").string());
@@ -293,8 +294,37 @@ TEST(Salvage, FindsThePartialsOfOneRun) {
   EXPECT_EQ(partials[2].rank, 2);
   // Older files belong to an earlier run.
   EXPECT_TRUE(find_partial_traces((dir / "step.json").string(),
-                                  fs::file_time_type::clock::now() + std::chrono::hours(1))
+                                  {"r1", fs::file_time_type::clock::now() + std::chrono::hours(1)})
                   .empty());
+}
+
+// A partial of a run keeps its first line, so the salvaged trace still names the run; a first
+// line cut inside the run id gets a whole one back.
+TEST(Salvage, RunIdIsKept) {
+  const auto dir = temp_dir();
+  PartialTrace p;
+  p.final_path = (dir / "t.json").string();
+  p.path = p.final_path + ".partial." + std::to_string(getpid());
+  p.pid = getpid();
+  {
+    TraceWriter w;
+    w.open(p.final_path, kBase, 4242, "run-7");
+    w.kernel(kernel(0));
+  }
+  SalvageContext c;
+  c.cause = "the program was killed by signal 9 (Killed)";
+  c.run_id = "run-7";
+  auto r = salvage_partial(p, c);
+  EXPECT_EQ(r.events_kept, 2u);
+  auto doc = read_json_file(p.final_path);
+  EXPECT_EQ(doc["goodputRun"], "run-7");
+  EXPECT_EQ(doc["goodput"]["run_id"], "run-7");
+  EXPECT_EQ(doc["traceEvents"].size(), 2u);
+  std::ofstream(p.path) << trace_header("run-7").substr(0, 20);
+  r = salvage_partial(p, c);
+  EXPECT_TRUE(r.header_cut);
+  EXPECT_EQ(trace_run_id(p.final_path), "run-7");
+  EXPECT_TRUE(read_json_file(p.final_path)["traceEvents"].empty());
 }
 
 TEST(Salvage, ProcessRunning) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -222,17 +223,106 @@ TEST(TraceFiles, MetadataIsReadFromTheTail) {
 TEST(TraceFiles, FindsThePerProcessFilesOfOneRun) {
   const auto dir = temp_dir();
   for (const char* n : {"step.json", "step.rank0.json", "step.rank12.json", "step.pid77.json",
-                        "step.rank1.json.partial.5", "stepx.rank1.json", "other.json"})
+                        "step.rank1.pid88.json", "step.rank1.json.partial.5", "stepx.rank1.json",
+                        "other.json", "step.pid7.rank1.json"})
     std::ofstream(dir / n) << "{}";
-  const auto files = find_trace_files((dir / "step.json").string(),
-                                      fs::file_time_type::clock::now() - std::chrono::hours(1));
+  const auto files =
+      find_trace_files((dir / "step.json").string(),
+                       {"r1", fs::file_time_type::clock::now() - std::chrono::hours(1)});
   std::vector<std::string> names;
   for (const auto& f : files) names.push_back(fs::path(f).filename().string());
   EXPECT_EQ(names, (std::vector<std::string>{"step.json", "step.pid77.json", "step.rank0.json",
-                                             "step.rank12.json"}));
+                                             "step.rank1.pid88.json", "step.rank12.json"}));
   EXPECT_TRUE(find_trace_files((dir / "step.json").string(),
-                               fs::file_time_type::clock::now() + std::chrono::hours(1))
+                               {"r1", fs::file_time_type::clock::now() + std::chrono::hours(1)})
                   .empty());
+}
+
+// A run counts the files carrying its id, whenever they were written, and never those of another
+// run, however recent; a file without an id counts only when written after the run started.
+TEST(TraceFiles, OnlyTheRunsOwnFilesCount) {
+  const auto dir = temp_dir();
+  const auto start = file_time_now();
+  auto put = [&](const char* name, const std::string& first_line, auto mtime) {
+    std::ofstream(dir / name) << first_line << "{}\n]}\n";
+    fs::last_write_time(dir / name, mtime);
+  };
+  const auto before = start - std::chrono::milliseconds(300);
+  const auto after = start + std::chrono::milliseconds(300);
+  put("t.json", trace_header("run-b"), after);            // an earlier run's, written just now
+  put("t.rank0.json", trace_header("run-a"), before);     // this run's, however old its time
+  put("t.rank1.json", kTraceHeader, before);              // no id, before the start
+  put("t.rank2.json", kTraceHeader, after);               // no id, after it
+  put("t.json.partial.7", trace_header("run-b"), after);  // another run's partial
+  put("t.json.partial.8", trace_header("run-a"), after);
+  put("t.json.partial.9", "", before);  // empty: no id, too old
+  const ThisRun run{"run-a", start};
+  std::vector<std::string> names;
+  for (const auto& f : find_trace_files((dir / "t.json").string(), run))
+    names.push_back(fs::path(f).filename().string());
+  EXPECT_EQ(names, (std::vector<std::string>{"t.rank0.json", "t.rank2.json"}));
+  const auto partials = find_partial_traces((dir / "t.json").string(), run);
+  ASSERT_EQ(partials.size(), 1u);
+  EXPECT_EQ(partials[0].pid, 8);
+  EXPECT_EQ(trace_run_id((dir / "t.json").string()), "run-b");
+  EXPECT_EQ(trace_run_id((dir / "t.rank1.json").string()), std::nullopt);
+  EXPECT_EQ(trace_run_id((dir / "missing.json").string()), std::nullopt);
+}
+
+// The first line carries the run id; a reader tells a complete line, one cut by a death, and text
+// that is no trace.
+TEST(TraceWriter, FirstLineCarriesTheRunId) {
+  using State = TraceHeader::State;
+  const std::string line = trace_header("ab-1_2");
+  EXPECT_EQ(line, "{\"goodputRun\": \"ab-1_2\", \"traceEvents\": [\n");
+  EXPECT_EQ(trace_header(""), kTraceHeader);
+  auto h = parse_trace_header(line + "{\"ph\":\"X\"}");
+  EXPECT_EQ(h.state, State::kComplete);
+  EXPECT_EQ(h.length, line.size());
+  EXPECT_EQ(h.run_id, "ab-1_2");
+  h = parse_trace_header(kTraceHeader);
+  EXPECT_EQ(h.state, State::kComplete);
+  EXPECT_EQ(h.run_id, "");
+  for (std::size_t n = 0; n < line.size(); ++n)
+    EXPECT_EQ(parse_trace_header(line.substr(0, n)).state, State::kCut) << line.substr(0, n);
+  for (const char* text : {"[1, 2]", "{\"goodputRun\": \"a b\", ", "{\"goodputRun\": \"\", ",
+                           "{\"goodputRun\": \"ab\", \"other\": 1}", "{\"displayTimeUnit\""})
+    EXPECT_EQ(parse_trace_header(text).state, State::kNone) << text;
+
+  const auto dir = temp_dir();
+  const auto path = (dir / "t.json").string();
+  TraceWriter w;
+  w.open(path, kBase, 1, "ab-1_2");
+  // On disk from the start: a process killed at once still leaves a partial of its run.
+  EXPECT_EQ(trace_run_id(path + ".partial." + std::to_string(getpid())), "ab-1_2");
+  w.finish({{"goodput", {{"status", "complete"}}}}, "p");
+  EXPECT_EQ(read_json_file(path)["goodputRun"], "ab-1_2");
+  EXPECT_EQ(trace_run_id(path), "ab-1_2");
+}
+
+// A second process of one run bound for the same name (a helper that inherited RANK) keeps the
+// first one's trace and writes its own beside it; a trace of another run is replaced.
+TEST(TraceWriter, SameNameInOneRunGoesToASibling) {
+  const auto dir = temp_dir();
+  const auto path = (dir / "t.rank1.json").string();
+  auto finish = [&](const std::string& run) {
+    TraceWriter w;
+    w.open(path, kBase, 1, run);
+    w.finish({{"goodput", {{"status", "complete"}}}}, "p");
+    return std::make_pair(w.path(), w.displaced());
+  };
+  std::ofstream(path) << trace_header("old") << "{}\n]}\n";
+  auto [first, displaced] = finish("run-a");
+  EXPECT_EQ(first, path);
+  EXPECT_EQ(displaced, "");
+  const auto sibling = (dir / ("t.rank1.pid" + std::to_string(getpid()) + ".json")).string();
+  auto [second, displaced2] = finish("run-a");
+  EXPECT_EQ(second, sibling);
+  EXPECT_EQ(displaced2, path);
+  EXPECT_EQ(read_json_file(sibling)["traceName"], sibling);
+  EXPECT_EQ(trace_run_id(path), "run-a");
+  EXPECT_EQ(sibling_trace_path("a/t.json", 5), "a/t.pid5.json");
+  EXPECT_EQ(sibling_trace_path("a/t", 5), "a/t.pid5");
 }
 
 TEST(TraceMeta, ArgvCredentialsAreRedacted) {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <string>
+#include <vector>
 
 #include "harness/core/error.hpp"
 
@@ -138,4 +140,17 @@ TEST(TracerEnv, BufferZeroingIsTheTracersUnlessAskedOtherwise) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("expected tracer or cupti"), std::string::npos);
   }
+}
+
+// The run id goes into JSON text as is: only letters, digits, '-' and '_', at most 64.
+TEST(TracerEnv, RunIdAndMissingDriver) {
+  auto c = tracer_config_from_env(env_of({{kEnvRunId, "123-abcDEF_0"}}));
+  EXPECT_EQ(c.run_id, "123-abcDEF_0");
+  EXPECT_EQ(c.no_driver, "");
+  EXPECT_EQ(tracer_config_from_env(env_of({})).run_id, "");
+  for (const auto& bad : std::vector<std::string>{"a\"b", "a b", "x\n", std::string(65, 'a')})
+    EXPECT_THROW(tracer_config_from_env(env_of({{kEnvRunId, bad}})), InputError) << bad;
+  EXPECT_TRUE(valid_run_id(std::string(64, 'a')));
+  c = tracer_config_from_env(env_of({{kEnvNoDriver, "no NVIDIA driver"}}));
+  EXPECT_EQ(c.no_driver, "no NVIDIA driver");
 }
