@@ -191,6 +191,9 @@ std::string canonical_dtype(std::string_view dtype) {
       {"uint8", "u8"},          {"float8e4m3fn", "f8e4m3"},
       {"float8e4m3", "f8e4m3"}, {"float8e5m2", "f8e5m2"},
   };
+  // C++ and Python spell torch types with a namespace: c10::BFloat16, torch.bfloat16.
+  for (const std::string_view ns : {"c10::", "at::", "torch."})
+    if (dtype.substr(0, ns.size()) == ns) dtype.remove_prefix(ns.size());
   const std::string c = lower_alnum(dtype);
   for (const auto& [k, v] : kTorch)
     if (c == k) return std::string(v);

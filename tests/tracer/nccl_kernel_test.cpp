@@ -167,6 +167,9 @@ TEST(NcclKernel, CanonicalCollectiveAndDtypeFromEverySpelling) {
                                                         {"__nv_bfloat16", "bf16"},
                                                         {"f8e4m3", "f8e4m3"},
                                                         {"Float8_e4m3fn", "f8e4m3"},
+                                                        {"c10::BFloat16", "bf16"},
+                                                        {"torch.bfloat16", "bf16"},
+                                                        {"c10::Float8_e5m2", "f8e5m2"},
                                                         {"ComplexFloat", ""}};
   for (const auto& [in, out] : dtypes) EXPECT_EQ(canonical_dtype(in), out) << in;
 }
