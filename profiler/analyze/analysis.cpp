@@ -47,7 +47,12 @@ std::string lower_alnum(const std::string& s) {
 
 std::string short_name(const std::string& n, std::size_t max = 70) {
   std::string s = n.rfind("void ", 0) == 0 ? n.substr(5) : n;
-  return s.size() > max ? s.substr(0, max - 3) + "..." : s;
+  if (s.size() > max) s = s.substr(0, max - 3) + "...";
+  // Names come from any file: a control character (an escape sequence) must not reach the
+  // terminal.
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return s;
 }
 
 std::string fmt(const char* f, double v) {
@@ -667,6 +672,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
   struct RankWork {
     std::vector<KernelClass> class_of;
     HtaBreakdown hta;
+    std::string hta_missing;  // why HTA's definitions leave nothing to break down
     std::vector<OpInstance> ops;
     RankSteps steps;
     StepAnalysis sa;
@@ -698,7 +704,15 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
         });
         break;
       default:
-        w.hta = hta_breakdown(t);
+        // HTA counts only work whose args name a stream: a trace without any (hand-made, or
+        // from another tool) still gets goodput's own analysis.
+        try {
+          w.hta = hta_breakdown(t);
+        } catch (const InputError&) {
+          w.hta_missing =
+              "nothing HTA would count: it counts only events whose args name a stream, before "
+              "the last ProfilerStep when there are steps";
+        }
     }
   });
 
@@ -771,6 +785,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
 
     // HTA-compatible numbers.
     const HtaBreakdown& h = work[rank_index].hta;
+    const std::string& hta_missing = work[rank_index].hta_missing;
     r["hta_compatible"] = {{"span_us", h.span_us},
                            {"idle_us", h.idle_us},
                            {"compute_us", h.compute_us},
@@ -784,6 +799,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
                            {"gpu_events_dropped", h.gpu_events_dropped},
                            {"cpu_ops_with_stream", h.cpu_ops_with_stream},
                            {"syncs_with_stream", h.syncs_with_stream}};
+    if (!hta_missing.empty()) r["hta_compatible"] = {{"note", hta_missing}};
 
     // FLOPs of GEMM/attention ops.
     const std::vector<OpInstance>& ops = work[rank_index].ops;
@@ -851,12 +867,15 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     if (!step_note.empty()) txt << "  note: " << step_note << "\n";
     txt << rank_notes;
     txt << tracer_note;
-    txt << "  HTA-compatible: idle " << fmt("%.2f", h.idle_pct) << " %, compute "
-        << fmt("%.2f", h.compute_pct) << " %, non-compute " << fmt("%.2f", h.non_compute_pct)
-        << " %, comm/comp overlap "
-        << (h.comm_comp_overlap_pct ? fmt("%.2f", *h.comm_comp_overlap_pct) + " %" : "n/a")
-        << "  (span " << fmt("%.3f", static_cast<double>(h.span_us) / 1e3) << " ms"
-        << (h.last_step_dropped ? ", last ProfilerStep dropped as HTA does" : "") << ")\n";
+    if (!hta_missing.empty())
+      txt << "  HTA-compatible: n/a (" << hta_missing << ")\n";
+    else
+      txt << "  HTA-compatible: idle " << fmt("%.2f", h.idle_pct) << " %, compute "
+          << fmt("%.2f", h.compute_pct) << " %, non-compute " << fmt("%.2f", h.non_compute_pct)
+          << " %, comm/comp overlap "
+          << (h.comm_comp_overlap_pct ? fmt("%.2f", *h.comm_comp_overlap_pct) + " %" : "n/a")
+          << "  (span " << fmt("%.3f", static_cast<double>(h.span_us) / 1e3) << " ms"
+          << (h.last_step_dropped ? ", last ProfilerStep dropped as HTA does" : "") << ")\n";
     // What the profiler itself reported losing on the host (CUPTI overhead records), per step by
     // start time (Kineto does not say on which thread).
     std::vector<traceio::ProfilerOverhead> overheads = t.overheads;

@@ -88,6 +88,19 @@ try:
         rc, _, err, _ = run(example, "--flops-per-step", v)
         check(rc == 2 and "--flops-per-step" in err and "positive, finite" in err,
               "--flops-per-step %s: usage error (got %d: %s)" % (v, rc, err.strip()))
+    # Kernels whose args name no stream: HTA would count nothing, goodput still analyses them.
+    rc, out, err, doc = run(write("nostream.json", json.dumps({"traceEvents": [
+        {"ph": "X", "cat": "kernel", "name": "gemm", "ts": 1, "dur": 2, "pid": 0, "tid": 7}]})))
+    check(rc == 0 and "HTA-compatible: n/a (nothing HTA would count" in out,
+          "no stream args: analysed, HTA numbers n/a (got %d: %s)" % (rc, err.strip()))
+    if doc is not None and rc == 0:
+        check("note" in doc["analysis"]["ranks"][0]["hta_compatible"], "no stream args: JSON note")
+    # Names come from any file: no control character (a terminal escape) reaches the report.
+    rc, out, err, _ = run(write("esc.json", json.dumps({"traceEvents": [
+        {"ph": "X", "cat": "kernel", "name": "gemm\x1b[2J\x07k", "ts": 1, "dur": 2, "pid": 0,
+         "tid": 7, "args": {"correlation": 1, "stream": 7}}]})))
+    check(rc == 0 and "gemm?[2J?k" in out and "\x1b" not in out and "\x07" not in out,
+          "control characters in names are not printed (got %d: %r)" % (rc, out[-300:]))
     # Model FLOPs are per step: with no step marked, the whole trace is no step to hold them to.
     rc, out, err, doc = run(example, "--step-marker", "nosuch", "--flops-per-step", "1e12")
     check(rc == 0, "unmarked steps: exit 0 (got %d: %s)" % (rc, err.strip()))
