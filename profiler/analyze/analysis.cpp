@@ -476,7 +476,7 @@ void print_stragglers(std::ostringstream& txt, const json& strag,
               : ", the " + std::to_string(kWorst) + " steps of largest spread of " +
                     std::to_string(strag.size()) + "; --full lists every step")
       << (left_out ? "; " + std::to_string(left_out) + " step" + (left_out == 1 ? "" : "s") +
-                         " not on every rank left out"
+                         " left out: not on every rank, or the last of some ranks only"
                    : "")
       << "):\n";
   for (const std::size_t i : order) txt << straggler_line(strag[i]);
@@ -723,8 +723,12 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
   std::vector<std::string> job_steps;  // every step name of the job, first seen first
   std::set<std::string> job_step_set;
   std::size_t ranks_with_steps = 0;
+  // A rank's last step has no next step to end its window (it ends with the step's own work):
+  // set against another rank's same step, closed by the next, it would look short.
+  std::map<std::string, std::size_t> last_on_ranks;
   for (const auto& w : work) {
     ranks_with_steps += !w.sa.steps.empty();
+    if (!w.sa.steps.empty()) ++last_on_ranks[w.sa.steps.back().name];
     for (const auto& s : w.sa.steps)
       if (job_step_set.insert(s.name).second) job_steps.push_back(s.name);
   }
@@ -1314,11 +1318,16 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
   }
 
   // Stragglers: per step that every rank has, the slowest rank and the rank waited for.
-  json strag = json::array(), partial = json::array();
+  json strag = json::array(), partial = json::array(), open = json::array();
   for (const auto& name : step_order) {
     const auto& per = by_step[name];
     if (per.size() < 2 || per.size() < ranks_with_steps) {
       if (ranks_with_steps > 1) partial.push_back(name);
+      continue;
+    }
+    if (const auto it = last_on_ranks.find(name);
+        it != last_on_ranks.end() && it->second < per.size()) {
+      open.push_back(name);
       continue;
     }
     strag.push_back(straggler_json(name, per));
@@ -1332,6 +1341,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
   if (rank_rows.size() > 1)
     print_rank_rows(txt, rank_rows, slowest_in, waited_for_in, strag.size(), opt);
   if (!partial.empty()) out["steps_not_on_every_rank"] = partial;
+  if (!open.empty()) out["steps_last_on_some_ranks_only"] = open;
   if (!strag.empty()) {
     out["stragglers"] = strag;
     auto counts = [](const std::map<int, std::size_t>& c) {
@@ -1341,7 +1351,7 @@ AnalysisResult analyze(const std::vector<TraceInput>& inputs, const AnalyzeOptio
     };
     out["slowest_rank_counts"] = counts(slowest_in);
     out["waited_for_rank_counts"] = counts(waited_for_in);
-    print_stragglers(txt, strag, slowest_in, waited_for_in, partial.size(), opt);
+    print_stragglers(txt, strag, slowest_in, waited_for_in, partial.size() + open.size(), opt);
   }
   if (mflops) {
     txt << "model: " << (model->name.empty() ? opt.model_file : model->name) << ", convention "
