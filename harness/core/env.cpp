@@ -100,10 +100,6 @@ bool model_token(const std::vector<std::string>& words, std::size_t i) {
   return (i > 0 && in(kinds, words[i - 1])) || (i + 1 < words.size() && in(measures, words[i + 1]));
 }
 
-bool ends_with(const std::string& s, std::string_view tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 bool identifier(const std::string& s) {
   static const std::regex re("[A-Za-z_][A-Za-z0-9_.-]*");
   return std::regex_match(s, re);
@@ -139,7 +135,7 @@ bool credential_name(const std::string& name) {
     for (std::string_view part : {"password", "passwd", "passphrase", "secret", "credential"})
       if (w.find(part) != std::string::npos) return true;
     if (w == "auth" || w == "authorization") return true;
-    if (ends_with(w, "token") && !model_token(words, i)) return true;
+    if (w.ends_with("token") && !model_token(words, i)) return true;
   }
   return false;
 }

@@ -44,21 +44,6 @@ std::pair<double, double> parse_window(const std::string& w) {
 
 namespace fs = std::filesystem;
 
-bool ends_with(const std::string& s, std::string_view end) {
-  return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
-}
-
-// Up to n uncompressed bytes from the start of a file.
-std::string head(const std::string& path, std::size_t n) {
-  std::string out(n, '\0');
-  std::size_t got = 0;
-  traceio::ByteSource src(path);
-  for (long k; got < n && (k = src.read(out.data() + got, n - got)) > 0;)
-    got += static_cast<std::size_t>(k);
-  out.resize(got);
-  return out;
-}
-
 bool gzipped(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[2] = {};
@@ -91,8 +76,7 @@ std::string tail(const std::string& path, std::size_t n) {
 // compressed file that starts as an annotated trace does is inflated to its end.
 std::string goodput_output(const std::string& path) {
   try {
-    std::string h = head(path, 4096);
-    h.erase(0, std::min(h.size(), h.find_first_not_of(" \t\r\n")));
+    const std::string h = traceio::read_head(path);
     if (h.rfind("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", 0) == 0) {
       if (tail(path, 1 << 20).find(R"("goodput":{"schema":"goodput.annotated-trace")") !=
           std::string::npos)
@@ -126,13 +110,7 @@ std::vector<std::string> input_files(const std::vector<std::string>& args,
       files.push_back(p);  // the reader reports a missing or bad file
       continue;
     }
-    std::vector<std::string> found;
-    for (const auto& e : fs::directory_iterator(p, ec)) {
-      const std::string n = e.path().string();
-      if (e.is_regular_file() && (ends_with(n, ".json") || ends_with(n, ".json.gz")))
-        found.push_back(n);
-    }
-    std::sort(found.begin(), found.end());
+    const std::vector<std::string> found = traceio::trace_files_in(p);
     const std::size_t kept = files.size();
     for (const auto& f : found) {
       std::string why;

@@ -569,8 +569,6 @@ void register_format(TraceFormat f) {
   formats().insert(formats().begin(), std::move(f));
 }
 
-namespace {
-// The first bytes of the uncompressed file, read directly (the full parse comes after).
 std::string read_head(const std::string& path) {
   std::string head(4096, '\0');
   std::size_t n = 0;
@@ -588,7 +586,19 @@ std::string read_head(const std::string& path) {
   const auto b = head.find_first_not_of(" \t\r\n");
   return b == std::string::npos ? std::string() : head.substr(b);
 }
-}  // namespace
+
+std::vector<std::string> trace_files_in(const std::string& folder) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(folder, ec)) {
+    const std::string n = e.path().filename().string();
+    if (e.is_regular_file() && (n.ends_with(".json") || n.ends_with(".json.gz")))
+      found.push_back(e.path());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
 
 RankTrace read_trace(const std::string& path) {
   // The generic Chrome-trace reader alone needs no sniffing: it names what it finds instead.
@@ -610,16 +620,7 @@ std::vector<RankTrace> read_traces(const std::vector<std::string>& paths,
   for (const auto& p : paths) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
-      std::vector<std::string> found;
-      for (const auto& e : fs::directory_iterator(p, ec)) {
-        const std::string n = e.path().filename().string();
-        auto ends = [&](const char* s) {
-          const std::size_t l = std::strlen(s);
-          return n.size() >= l && n.compare(n.size() - l, l, s) == 0;
-        };
-        if (e.is_regular_file() && (ends(".json") || ends(".json.gz"))) found.push_back(e.path());
-      }
-      std::sort(found.begin(), found.end());
+      const std::vector<std::string> found = trace_files_in(p);
       if (found.empty()) throw InputError(p + ": folder holds no *.json or *.json.gz trace");
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(p, ec)) {

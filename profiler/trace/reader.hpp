@@ -29,6 +29,12 @@ RankTrace read_kineto(const std::string& path);
 // structural scan). Off only for tests comparing the two; returns the previous setting.
 bool use_guessed_cuts(bool on);
 
+// The first (up to 4 KiB) uncompressed bytes of a file, leading whitespace removed; "" when it
+// cannot be read (the reader then says why).
+std::string read_head(const std::string& path);
+// A folder's *.json and *.json.gz files, sorted.
+std::vector<std::string> trace_files_in(const std::string& folder);
+
 // One file: sniff and dispatch. InputError when no reader recognises it.
 RankTrace read_trace(const std::string& path);
 // Files and folders (a folder contributes its *.json and *.json.gz files, sorted); one RankTrace
