@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
+#include <vector>
 
 using namespace goodput::compare;
 
@@ -110,4 +112,62 @@ TEST(HodgesLehmann, IntervalCoversTheTrueShiftAtTheStatedRate) {
     EXPECT_GT(rate, 0.93) << n;
     EXPECT_LT(rate, 0.975) << n;
   }
+}
+
+// The order statistics of the pairwise differences, against sorting all of them: every size
+// parity, ties, negative values, signed zeros and values of very different magnitudes.
+TEST(HodgesLehmann, SameAsSortingEveryDifference) {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int> size(1, 70), small(-3, 3);
+  std::normal_distribution<double> wide(0.0, 1.0);
+  for (int trial = 0; trial < 300; ++trial) {
+    std::vector<double> x(static_cast<std::size_t>(size(rng))),
+        y(static_cast<std::size_t>(size(rng)));
+    const bool ties = trial % 3 == 0;
+    for (auto* v : {&x, &y})
+      for (auto& e : *v)
+        e = ties ? (small(rng) == 0 ? -0.0 : small(rng)) : wide(rng) * std::pow(10.0, small(rng));
+    std::vector<double> d;
+    for (double yj : y)
+      for (double xi : x) d.push_back(yj - xi);
+    std::sort(d.begin(), d.end());
+    const std::size_t c = d.size();
+    const double median = c % 2 ? d[c / 2] : 0.5 * (d[c / 2 - 1] + d[c / 2]);
+    for (const double level : {0.8, 0.95, 0.99}) {
+      const auto s = hodges_lehmann(x, y, level);
+      ASSERT_EQ(s.estimate, median) << trial;
+      // The interval's ends are differences themselves: the same order statistics.
+      ASSERT_TRUE(std::binary_search(d.begin(), d.end(), s.lo)) << trial;
+      ASSERT_TRUE(std::binary_search(d.begin(), d.end(), s.hi)) << trial;
+      const auto lo_rank = std::lower_bound(d.begin(), d.end(), s.lo) - d.begin();
+      const auto hi_rank = d.end() - std::upper_bound(d.begin(), d.end(), s.hi);
+      if (!s.bounded) {
+        ASSERT_EQ(s.lo, d.front()) << trial;
+        ASSERT_EQ(s.hi, d.back()) << trial;
+      } else {
+        // Symmetric ranks k and N-1-k, up to ties at either end.
+        ASSERT_LE(lo_rank, static_cast<long>(c) / 2) << trial;
+        ASSERT_LE(hi_rank, static_cast<long>(c) / 2) << trial;
+      }
+    }
+  }
+}
+
+// Large samples cost memory and time in the samples, not in their products: 30,000 a side is
+// 9·10^8 differences (7 GB had they been stored).
+TEST(HodgesLehmann, LargeSamplesNeedNoPairwiseStore) {
+  std::vector<double> x, y;
+  for (int i = 0; i < 30000; ++i) {
+    x.push_back(i);
+    y.push_back(i + 7);
+  }
+  const auto s = hodges_lehmann(x, y, 0.95);
+  EXPECT_EQ(s.estimate, 7);
+  EXPECT_TRUE(s.bounded);
+  EXPECT_EQ(s.lo + s.hi, 14);  // symmetric about the shift
+  // The differences are 7 + (j - i); the lower end is the (mu - 1.96 sd)-th of them, U's mean
+  // mu = n²/2 and sd = n·sqrt((2n + 1)/12): (n - t)(n - t + 1)/2 pairs lie at or below 7 - t,
+  // so t = 139 for n = 30,000.
+  EXPECT_EQ(s.lo, 7 - 139);
+  EXPECT_EQ(s.hi, 7 + 139);
 }
